@@ -1,0 +1,172 @@
+"""The denoising loop: the one place where a canvas becomes text.
+
+prepare canvas -> for each block: forward -> sampler decides commits -> write -> stop at EOS.
+
+Batches are left-padded with an attention mask, so every row's generation region starts
+at the same column and blocks line up across rows. Rows leave the forward batch as soon
+as their block is full or they have finished, so a batch decodes like its rows alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+
+from dllm.config import GenerationConfig
+from dllm.models import prediction_offset
+from dllm.models.layers import positions_from_mask
+from dllm.models.tokens import SpecialTokens
+from dllm.samplers.base import Sampler, StepInput
+
+
+@dataclass(slots=True)
+class StepState:
+    """The state after one denoising step (one forward of the rows in ``rows``).
+
+    Tensors cover the generation region ``[B, max_new_tokens]`` and are live views of
+    the canvas: clone them to keep a history. ``confidence`` is NaN where nothing was
+    scored this step. ``nfe`` counts each row's forward passes so far.
+    """
+
+    block: int
+    step: int
+    block_range: tuple[int, int]
+    rows: torch.Tensor
+    tokens: torch.Tensor
+    committed: torch.Tensor
+    confidence: torch.Tensor
+    finished: torch.Tensor
+    nfe: torch.Tensor
+    steps: torch.Tensor
+
+
+class Canvas:
+    """Left-padded prompts followed by ``max_new_tokens`` masks, plus per-row bookkeeping."""
+
+    def __init__(self, prompts: list[list[int]], gen_length: int, special: SpecialTokens, device) -> None:
+        width = max(len(p) for p in prompts)
+        self.prompt_width = width
+        self.special = special
+        ids = torch.full((len(prompts), width + gen_length), special.mask_id, dtype=torch.long)
+        mask = torch.ones_like(ids)
+        for r, p in enumerate(prompts):
+            pad = width - len(p)
+            ids[r, :pad] = special.pad_id
+            mask[r, :pad] = 0
+            ids[r, pad:width] = torch.tensor(p, dtype=torch.long)
+        self.ids = ids.to(device)
+        self.attention_mask = mask.to(device)
+        self.first_real = torch.tensor([width - len(p) for p in prompts], device=device)
+        self.finished = torch.zeros(len(prompts), dtype=torch.bool, device=device)
+        self.nfe = torch.zeros(len(prompts), dtype=torch.long, device=device)
+        self.steps = torch.zeros(len(prompts), dtype=torch.long, device=device)
+
+    @property
+    def generation(self) -> torch.Tensor:
+        return self.ids[:, self.prompt_width:]
+
+    def rows_decoding(self, start: int, end: int) -> torch.Tensor:
+        masked = self.ids[:, start:end] == self.special.mask_id
+        return torch.nonzero(masked.any(-1) & ~self.finished).flatten()
+
+    def finish_rows_that_stopped(self, start: int, end: int) -> None:
+        """A finished block holding a stop token ends its row: the rest becomes EOS."""
+        stops = torch.tensor(self.special.stop_ids, device=self.ids.device)
+        stopped = torch.isin(self.ids[:, start:end], stops).any(-1) & ~self.finished
+        self.ids[stopped, end:] = self.special.eos_id
+        self.finished |= stopped
+
+
+class DenoisingEngine:
+    """Runs samplers over a model's canvas; models only compute logits."""
+
+    def __init__(self, model: torch.nn.Module, special: SpecialTokens) -> None:
+        self.model = model
+        self.special = special
+        self.offset = prediction_offset(model)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @torch.inference_mode()
+    def denoise(self, prompts: list[list[int]], config: GenerationConfig, sampler: Sampler) -> Iterator[StepState]:
+        """Yield a ``StepState`` after every step; ``config`` must be resolved."""
+        canvas = Canvas(prompts, config.max_new_tokens, self.special, self.device)
+        generator = None
+        if config.seed is not None:
+            generator = torch.Generator(self.device).manual_seed(config.seed)
+        for block, steps in enumerate(config.steps_per_block()):
+            start = canvas.prompt_width + block * config.block_length
+            end = start + config.block_length
+            state: dict = {}
+            for step in itertools.count():
+                rows = canvas.rows_decoding(start, end)
+                if rows.numel() == 0:
+                    break
+                inp = self._step_input(canvas, rows, start, end, block, step, steps, config, sampler, generator, state)
+                if step == 0:
+                    sampler.start_block(inp)
+                yield self._apply(canvas, inp, sampler.step(inp), start, end, steps)
+            if config.early_stop:
+                canvas.finish_rows_that_stopped(start, end)
+            if bool(canvas.finished.all()):
+                break
+
+    def _step_input(self, canvas, rows, start, end, block, step, steps, config, sampler, generator, state) -> StepInput:
+        logits = self.block_logits(canvas, rows, start, end, sampler.cfg_scale)
+        canvas.nfe[rows] += 2 if sampler.cfg_scale > 0 else 1
+        canvas.steps[rows] += 1
+        tokens = canvas.ids[rows, start:end]
+        return StepInput(
+            logits=logits, tokens=tokens, masked=tokens == self.special.mask_id, rows=rows,
+            step=step, steps=steps, block=block, temperature=config.temperature, top_p=config.top_p,
+            top_k=config.top_k, stop_ids=self.special.stop_ids, generator=generator, state=state,
+        )
+
+    def block_logits(self, canvas: Canvas, rows: torch.Tensor, start: int, end: int, cfg_scale: float) -> torch.Tensor:
+        """float32 logits ``[R, end-start, V]`` where row i predicts position start+i."""
+        left = int(canvas.first_real[rows].min())  # drop padding columns no active row needs
+        ids = canvas.ids[rows, left:]
+        mask = canvas.attention_mask[rows, left:]
+        mask = None if bool(mask.all()) else mask
+        # Positions count from each row's first real token (Dream's generate; for LLaDA a
+        # rounding-only change, RoPE being relative) so a padded row sees what it sees alone.
+        positions = None if mask is None else positions_from_mask(mask)
+        if cfg_scale > 0:
+            logits = self._guided_logits(ids, mask, positions, canvas.prompt_width - left, cfg_scale)
+        else:
+            logits = self.model(ids, attention_mask=mask, position_ids=positions)
+        lo, hi = start - left - self.offset, end - left - self.offset
+        logits = logits[:, lo:hi].float()
+        logits[..., self.special.mask_id] = float("-inf")
+        return logits
+
+    def _guided_logits(self, ids, mask, positions, prompt_end: int, scale: float) -> torch.Tensor:
+        """LLaDA's classifier-free guidance: the prompt masked out gives the unconditional pass."""
+        uncond = ids.clone()
+        prompt = uncond[:, :prompt_end]
+        real = prompt != self.special.pad_id if mask is None else mask[:, :prompt_end].bool()
+        prompt[real] = self.special.mask_id
+        twice = (lambda t: None if t is None else torch.cat([t, t]))
+        cond, un = self.model(torch.cat([ids, uncond]), attention_mask=twice(mask), position_ids=twice(positions)).chunk(2)
+        return un + (scale + 1) * (cond - un)
+
+    def _apply(self, canvas: Canvas, inp: StepInput, decision, start: int, end: int, steps: int) -> StepState:
+        commit = decision.commit & inp.masked  # never touch prompt or committed tokens
+        if inp.step >= steps and not bool(commit.any()):
+            raise RuntimeError(f"sampler made no progress after its {steps}-step budget in block {inp.block}")
+        canvas.ids[inp.rows, start:end] = torch.where(commit, decision.tokens, inp.tokens)
+        width = canvas.generation.shape[1]
+        g0, g1 = start - canvas.prompt_width, end - canvas.prompt_width
+        committed = torch.zeros(canvas.ids.shape[0], width, dtype=torch.bool, device=canvas.ids.device)
+        committed[inp.rows, g0:g1] = commit
+        confidence = torch.full(committed.shape, float("nan"), device=canvas.ids.device)
+        confidence[inp.rows, g0:g1] = decision.confidence.float()
+        return StepState(
+            block=inp.block, step=inp.step, block_range=(g0, g1), rows=inp.rows, tokens=canvas.generation,
+            committed=committed, confidence=confidence, finished=canvas.finished, nfe=canvas.nfe, steps=canvas.steps,
+        )

@@ -1,0 +1,14 @@
+"""Sampler registry: ``make_sampler(name, **params)``, ``available_samplers()``."""
+
+from dllm.samplers import (  # noqa: F401  (importing registers the built-ins)
+    dream_origin,
+    entropy,
+    low_confidence,
+    maskgit_plus,
+    random_remasking,
+    topk_margin,
+)
+from dllm.samplers.base import Decision, Sampler, StepInput
+from dllm.samplers.registry import available_samplers, make_sampler, register_sampler
+
+__all__ = ["Decision", "Sampler", "StepInput", "available_samplers", "make_sampler", "register_sampler"]

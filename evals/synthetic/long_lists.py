@@ -1,0 +1,41 @@
+"""Long-output family: copy and reverse of 25-55 names (answers of ~100-250 tokens).
+
+Not a ParallelBench task (its Waiting Line answers fit in 32 tokens; the closest is the
+n=15 variant). Added so that samplers and caches are exercised on outputs long enough
+for several semi-AR blocks, with the same exact-match metric and list format as the short
+ops. Prompts use the same instructions as the short ops (`copy: [...]`), since the
+operation is the same; only the length differs.
+
+Token budget, measured: a byte-level BPE of vocab 1000 trained on `make_corpus(2000)`
+learns every pool name as one token, so one item `"Amy Olsen", ` is 4 tokens
+(`"`, `Amy`, ` Olsen`, `",`) and ~12.5 characters (~3.1 characters per token).
+25-55 items therefore give answers of 100-220 tokens and prompt + answer of at most ~445
+tokens, inside a 512-token context. (The brief suggested 20-50 names assuming ~5 tokens
+per item; with 4 per item 20 names is only 80 tokens, hence 25-55.) A tokenizer that
+splits names into two tokens gives ~5-6 tokens per item: lower `LONG_LENGTHS` then.
+`ANSWER_CHARS` brackets the answer length in characters for 100-250 tokens at a loose
+2.5-4 characters per token.
+"""
+
+from __future__ import annotations
+
+from .list_ops import Copy, Reverse
+
+LONG_LENGTHS: tuple[int, ...] = tuple(range(25, 56))
+# Answer length in characters consistent with 100-250 tokens at 2.5-4 characters/token.
+ANSWER_CHARS: tuple[int, int] = (int(100 * 2.5), 250 * 4)
+
+
+class LongCopy(Copy):
+    name = "long_copy"
+    lengths = LONG_LENGTHS
+    distinct_parts = False  # 55 names would nearly exhaust the 60 first/last names
+
+
+class LongReverse(Reverse):
+    name = "long_reverse"
+    lengths = LONG_LENGTHS
+    distinct_parts = False
+
+
+LONG_TASKS = (LongCopy, LongReverse)
