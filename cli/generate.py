@@ -34,10 +34,8 @@ def read_prompts(prompt: str | None, prompts_file: str | None) -> list[str]:
     return [prompt]
 
 
-def visualize(lm, prompts, sampler, chat, kwargs):
-    """Show the canvas denoising live; returns the results."""
-    from rich.console import Console
-    from rich.live import Live
+def live_view(lm, live):
+    """An ``on_step`` callback drawing the canvas: masks dim, this step's commits bold green."""
     from rich.text import Text
 
     def render(state) -> Text:
@@ -52,9 +50,10 @@ def visualize(lm, prompts, sampler, chat, kwargs):
             text.append(f"\n[block {state.block} step {state.step} nfe {int(state.nfe[row])}]\n", style="cyan")
         return text
 
-    with Live(console=Console(stderr=True), auto_refresh=False, transient=False) as live:
-        for state in lm.stream(prompts, sampler, chat=chat, **kwargs):
-            live.update(render(state), refresh=True)
+    def on_step(state) -> None:
+        live.update(render(state), refresh=True)
+
+    return on_step
 
 
 @click.command()
@@ -71,10 +70,15 @@ def generate(prompt, prompts_file, model, dtype, device, sampler, chat, show_liv
     if show_live and not sys.stderr.isatty():
         raise ConfigError("--visualize needs a terminal; drop it when output is piped")
     lm = dllm.load(model, dtype=dtype, device=device)
-    if show_live:
-        visualize(lm, prompts, sampler, chat, kwargs)
     start = time.perf_counter()
-    results = lm.generate(prompts, sampler, chat=chat, **kwargs)
+    if show_live:
+        from rich.console import Console
+        from rich.live import Live
+
+        with Live(console=Console(stderr=True), auto_refresh=False) as live:
+            results = lm.generate(prompts, sampler, chat=chat, on_step=live_view(lm, live), **kwargs)
+    else:
+        results = lm.generate(prompts, sampler, chat=chat, **kwargs)
     wall = time.perf_counter() - start
     report(lm, model, sampler, results, wall, as_json)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 
@@ -78,17 +78,22 @@ class DiffusionLM:
         yield from self.engine.denoise(ids, config, policy)
 
     def generate(self, prompts: str | Sequence[str], sampler: str | Sampler = "low_confidence", *, chat: bool | None = None,
-                 **options) -> list[GenerationResult]:
-        """Decode each prompt; options are ``GenerationConfig`` fields plus the sampler's parameters."""
-        ids, config, policy = self._prepare(prompts, sampler, chat, options)
-        return self.generate_ids(ids, config, policy)
+                 on_step: Callable[[StepState], None] | None = None, **options) -> list[GenerationResult]:
+        """Decode each prompt; options are ``GenerationConfig`` fields plus the sampler's parameters.
 
-    def generate_ids(self, ids: list[list[int]], config: GenerationConfig, sampler: Sampler) -> list[GenerationResult]:
+        ``on_step`` is called with every step's state (live views, logging).
+        """
+        ids, config, policy = self._prepare(prompts, sampler, chat, options)
+        return self.generate_ids(ids, config, policy, on_step)
+
+    def generate_ids(self, ids: list[list[int]], config: GenerationConfig, sampler: Sampler,
+                     on_step: Callable[[StepState], None] | None = None) -> list[GenerationResult]:
         """Decode already-tokenised prompts with a resolved config (benchmarks use this)."""
         start = time.perf_counter()
         last = None
         for last in self.engine.denoise(ids, config, sampler):
-            pass
+            if on_step is not None:
+                on_step(last)
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         wall = time.perf_counter() - start

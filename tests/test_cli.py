@@ -103,3 +103,21 @@ def test_empty_prompt_and_stdin(capsys, ckpt_dir, monkeypatch):
                           input="Hello from stdin", capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1])["generated_tokens"] <= 8
+
+
+def test_live_view_draws_every_step(tiny_lm):
+    import io
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from dllm.cli.generate import live_view
+
+    lm = tiny_lm("llada")
+    buffer = io.StringIO()
+    frames = []
+    with Live(console=Console(file=buffer, force_terminal=True, width=120), auto_refresh=False) as live:
+        draw = live_view(lm, live)
+        lm.generate("Hi", max_new_tokens=8, block_length=8, on_step=lambda s: (draw(s), frames.append(1)))
+    assert len(frames) == 8
+    assert "░" in buffer.getvalue() and "block 0 step 7 nfe 8" in buffer.getvalue()

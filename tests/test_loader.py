@@ -172,3 +172,14 @@ def test_no_trust_remote_code_needed(tmp_path):
     assert json.loads((d / "config.json").read_text())["auto_map"]  # real format keeps auto_map
     lm = dllm.load(d, device="cpu")  # ...yet loads natively
     assert lm.tokenizer.chat_template
+
+
+def test_dream_tokenizer_class_loads_without_remote_code(tmp_path):
+    d = write_tiny_checkpoint(tmp_path / "ckpt", "dream")
+    cfg = json.loads((d / "tokenizer_config.json").read_text())
+    cfg["tokenizer_class"] = "DreamTokenizer"
+    cfg["auto_map"] = {"AutoTokenizer": ["tokenization_dream.DreamTokenizer", None]}
+    (d / "tokenizer_config.json").write_text(json.dumps(cfg))
+    lm = dllm.load(d, device="cpu")
+    assert lm.tokenizer.convert_tokens_to_ids("<|im_end|>") in lm.special.stop_ids
+    assert lm.tokenizer.decode(lm.tokenizer("hello")["input_ids"]) == "hello"

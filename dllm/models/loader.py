@@ -32,7 +32,11 @@ def resolve_checkpoint(ref: str) -> Path:
     if path.exists():
         raise CheckpointError(f"model '{ref}' is a file; pass the checkpoint directory that holds config.json")
     if ref.count("/") != 1 or ref.startswith((".", "/", "~")):
-        raise CheckpointError(f"model '{ref}' not found: not a directory and not a hub id like 'GSAI-ML/LLaDA-8B-Instruct'")
+        bundled = ", ".join(sorted(p.name for p in BUNDLED_DIR.glob("*") if p.is_dir())) or "none installed"
+        raise CheckpointError(
+            f"model '{ref}' not found: not a directory, a bundled model ({bundled}) "
+            "or a hub id like 'GSAI-ML/LLaDA-8B-Instruct'; pass --model DIR"
+        )
     return _download(ref)
 
 
@@ -63,12 +67,13 @@ def read_json(path: Path, required: bool = True) -> dict:
         raise CheckpointError(f"{path} is not valid JSON ({exc.__class__.__name__}); re-download the checkpoint") from None
 
 
-def build_model(directory: Path, raw_config: dict, device: str = "meta") -> torch.nn.Module:
+def build_model(directory: Path | None, raw_config: dict, device: str = "meta") -> torch.nn.Module:
     """Instantiate the family named by ``model_type`` without allocating weights (on meta)."""
     model_type = raw_config.get("model_type")
     if model_type not in FAMILIES:
         known = ", ".join(FAMILIES)
-        raise CheckpointError(f"unknown model_type {model_type!r} in {directory / 'config.json'}; dllm supports {known}")
+        where = f" in {directory / 'config.json'}" if directory else ""
+        raise CheckpointError(f"unknown model_type {model_type!r}{where}; dllm supports {known}")
     config_cls, model_cls = FAMILIES[model_type]
     with torch.device(device):
         return model_cls(config_cls.from_dict(raw_config))
