@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 import dllm
+from dllm.api import resolve_options
 from dllm.cli.common import decoding_options, generation_kwargs, model_options
-from dllm.config import GenerationConfig
 from dllm.errors import ConfigError
 from dllm.evals.bench import run_bench
 
@@ -25,10 +25,7 @@ from dllm.evals.bench import run_bench
 @click.option("--output", "output", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here.")
 def bench(model, dtype, device, sampler, chat, batch_size, repeats, warmup, output, **opts):
     """Time a fixed decoding workload: tokens/s (up to EOS), NFE, tokens per forward, latency, memory."""
-    kwargs = generation_kwargs(opts)
-    config_keys = set(GenerationConfig.__dataclass_fields__)
-    policy = dllm.make_sampler(sampler, **{k: v for k, v in kwargs.items() if k not in config_keys})
-    config = GenerationConfig(**{k: v for k, v in kwargs.items() if k in config_keys}).resolve(policy.default_block_length)
+    config, policy = resolve_options(sampler, generation_kwargs(opts))
     if output and not Path(output).parent.exists():
         raise ConfigError(f"--output {output!r}: folder {str(Path(output).parent)!r} does not exist")
     lm = dllm.load(model, dtype=dtype, device=device)

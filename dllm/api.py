@@ -103,14 +103,7 @@ class DiffusionLM:
         prompts = [prompts] if isinstance(prompts, str) else list(prompts)
         if not prompts:
             raise ConfigError("no prompts given; pass at least one prompt")
-        config_keys = set(GenerationConfig.__dataclass_fields__)
-        config_opts = {k: v for k, v in options.items() if k in config_keys}
-        sampler_opts = {k: v for k, v in options.items() if k not in config_keys}
-        if isinstance(sampler, str):
-            sampler = make_sampler(sampler, **sampler_opts)
-        elif sampler_opts:
-            raise ConfigError(f"options {sorted(sampler_opts)} apply to a sampler given by name; set them on the Sampler object")
-        config = GenerationConfig(**config_opts).resolve(sampler.default_block_length)
+        config, sampler = resolve_options(sampler, options)
         ids = [self.encode(p, chat) for p in prompts]
         for i, p in enumerate(ids):
             total = len(p) + config.max_new_tokens
@@ -137,6 +130,18 @@ class DiffusionLM:
             wall_s=wall,
             canvas_ids=canvas,
         )
+
+
+def resolve_options(sampler: str | Sampler, options: dict) -> tuple[GenerationConfig, Sampler]:
+    """Split keyword options into ``GenerationConfig`` fields and sampler parameters, and check both."""
+    config_keys = set(GenerationConfig.__dataclass_fields__)
+    config_opts = {k: v for k, v in options.items() if k in config_keys}
+    sampler_opts = {k: v for k, v in options.items() if k not in config_keys}
+    if isinstance(sampler, str):
+        sampler = make_sampler(sampler, **sampler_opts)
+    elif sampler_opts:
+        raise ConfigError(f"options {sorted(sampler_opts)} apply to a sampler given by name; set them on the Sampler object")
+    return GenerationConfig(**config_opts).resolve(sampler.default_block_length), sampler
 
 
 def load(model: str | Path, dtype: str | torch.dtype = "auto", device: str = "auto", trust_remote_code: bool = False) -> DiffusionLM:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from dllm.errors import CheckpointError
-from dllm.models.layers import RMSNorm, apply_rope, attention, padding_mask, rope_angles
+from dllm.models.layers import RMSNorm, apply_rope, attention, attention_inputs, merge_heads, split_heads
 
 _REQUIRED = (
     "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size",
@@ -68,14 +68,12 @@ class DreamAttention(nn.Module):
         self.o_proj = nn.Linear(cfg.num_attention_heads * h, d, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        b, n, _ = x.shape
-        q = self.q_proj(x).view(b, n, -1, self.head_dim).transpose(1, 2)
-        k = self.k_proj(x).view(b, n, -1, self.head_dim).transpose(1, 2)
-        v = self.v_proj(x).view(b, n, -1, self.head_dim).transpose(1, 2)
+        d = self.head_dim
+        q, k, v = split_heads(self.q_proj(x), d), split_heads(self.k_proj(x), d), split_heads(self.v_proj(x), d)
         # Qwen2 numerics: cos/sin are cast to the activation dtype, rotation happens there.
         cos, sin = cos.to(q.dtype), sin.to(q.dtype)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        return self.o_proj(attention(q, k, v, mask).transpose(1, 2).reshape(b, n, -1))
+        return self.o_proj(merge_heads(attention(q, k, v, mask)))
 
 
 class DreamMLP(nn.Module):
@@ -134,11 +132,7 @@ class DreamModel(nn.Module):
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        b, n = input_ids.shape
-        if position_ids is None:
-            position_ids = torch.arange(n, device=input_ids.device).expand(b, -1)
-        cos, sin = rope_angles(position_ids, self.cfg.head_dim, self.cfg.rope_theta)
-        mask = padding_mask(attention_mask)
+        cos, sin, mask = attention_inputs(input_ids, attention_mask, position_ids, self.cfg.head_dim, self.cfg.rope_theta)
         x = self.model.embed_tokens(input_ids)
         for layer in self.model.layers:
             x = layer(x, cos, sin, mask)

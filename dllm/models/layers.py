@@ -76,3 +76,26 @@ def positions_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     so this only removes rounding differences between batched and single decoding.
     """
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+def split_heads(x: torch.Tensor, head_dim: int) -> torch.Tensor:
+    """[B, L, H*D] -> [B, H, L, D]."""
+    b, n, _ = x.shape
+    return x.view(b, n, -1, head_dim).transpose(1, 2)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """[B, H, L, D] -> [B, L, H*D]."""
+    b, _, n, _ = x.shape
+    return x.transpose(1, 2).reshape(b, n, -1)
+
+
+def attention_inputs(
+    input_ids: torch.Tensor, attention_mask: torch.Tensor | None, position_ids: torch.Tensor | None, head_dim: int, theta: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """RoPE tables and the padding mask for one forward; positions default to 0..L-1 (both references)."""
+    if position_ids is None:
+        b, n = input_ids.shape
+        position_ids = torch.arange(n, device=input_ids.device).expand(b, -1)
+    cos, sin = rope_angles(position_ids, head_dim, theta)
+    return cos, sin, padding_mask(attention_mask)

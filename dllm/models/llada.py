@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from dllm.errors import CheckpointError
-from dllm.models.layers import RMSNorm, apply_rope, attention, padding_mask, rope_angles
+from dllm.models.layers import RMSNorm, apply_rope, attention, attention_inputs, merge_heads, split_heads
 
 # Keys whose absence would silently change the graph: the reference falls back to
 # GPT-2-like defaults (d_model 768, ...), so we refuse instead.
@@ -95,16 +95,13 @@ class LLaDABlock(nn.Module):
         self.ff_out = nn.Linear(f, d, bias=cfg.bias)  # the down projection
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        b, n, _ = x.shape
         h = self.attn_norm(x)
-        q = self.q_proj(h).view(b, n, -1, self.cfg.head_dim).transpose(1, 2)
-        k = self.k_proj(h).view(b, n, -1, self.cfg.head_dim).transpose(1, 2)
-        v = self.v_proj(h).view(b, n, -1, self.cfg.head_dim).transpose(1, 2)
+        d = self.cfg.head_dim
+        q, k, v = split_heads(self.q_proj(h), d), split_heads(self.k_proj(h), d), split_heads(self.v_proj(h), d)
         # rope_full_precision: the reference rotates q and k in fp32 and casts back.
         q = apply_rope(q.float(), cos, sin).to(q.dtype)
         k = apply_rope(k.float(), cos, sin).to(k.dtype)
-        a = attention(q, k, v, mask).transpose(1, 2).reshape(b, n, -1)
-        x = x + self.attn_out(a)
+        x = x + self.attn_out(merge_heads(attention(q, k, v, mask)))
         h = self.ff_norm(x)
         return x + self.ff_out(nn.functional.silu(self.ff_proj(h)) * self.up_proj(h))
 
@@ -143,11 +140,7 @@ class LLaDAModelLM(nn.Module):
         position_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
         t = self.model.transformer
-        b, n = input_ids.shape
-        if position_ids is None:
-            position_ids = torch.arange(n, device=input_ids.device).expand(b, -1)
-        cos, sin = rope_angles(position_ids, self.cfg.head_dim, self.cfg.rope_theta)
-        mask = padding_mask(attention_mask)
+        cos, sin, mask = attention_inputs(input_ids, attention_mask, position_ids, self.cfg.head_dim, self.cfg.rope_theta)
         x = t.wte(input_ids)
         for block in t.blocks:
             x = block(x, cos, sin, mask)
