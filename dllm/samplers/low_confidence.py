@@ -36,6 +36,12 @@ class LowConfidence(Sampler):
     def start_block(self, inp: StepInput) -> None:
         inp.state["counts"] = dict(zip(inp.rows.tolist(), transfer_counts(inp.masked.sum(-1), inp.steps)))
 
+    def _counts(self, inp: StepInput) -> torch.Tensor:
+        """This step's commit count per row, from the schedule fixed at block start."""
+        if inp.step >= inp.steps:  # past the budget (only if a caller pre-filled the block): finish it
+            return inp.masked.sum(-1)
+        return torch.stack([inp.state["counts"][r][inp.step] for r in inp.rows.tolist()])
+
     def confidence(self, logits: torch.Tensor, tokens: torch.Tensor, inp: StepInput) -> torch.Tensor:
         probs = logits.to(torch.float64).softmax(-1)
         return probs.gather(-1, tokens[..., None]).squeeze(-1)
@@ -51,7 +57,5 @@ class LowConfidence(Sampler):
             logits = logits.clone()
             logits[..., stops] = float("-inf")
         conf = self.confidence(logits, tokens, inp).masked_fill(~inp.masked, float("-inf"))
-        counts = torch.stack([inp.state["counts"][r][inp.step] for r in inp.rows.tolist()]) if inp.step < inp.steps \
-            else inp.masked.sum(-1)
-        commit = rank_mask(conf, counts.to(conf.device)) & inp.masked
+        commit = rank_mask(conf, self._counts(inp).to(conf.device)) & inp.masked
         return Decision(tokens=tokens, commit=commit, confidence=conf)
