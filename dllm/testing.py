@@ -28,6 +28,24 @@ CHATML_TEMPLATE = (
 )
 LLADA_SPECIALS = ["<|startoftext|>", "<|endoftext|>", "<|mdm_mask|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
 DREAM_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|beginoftext|>", "<|mask|>"]
+# The released LLaDA-8B and Dream-7B configs (checkpoint_spec.json), for meta-device checks
+# and random-weight benchmarks of real-size shapes.
+REAL_CONFIGS = {
+    "llada": {
+        "model_type": "llada", "d_model": 4096, "n_heads": 32, "n_kv_heads": 32, "n_layers": 32, "mlp_hidden_size": 12288,
+        "mlp_ratio": 4, "vocab_size": 126464, "embedding_size": 126464, "max_sequence_length": 4096, "rms_norm_eps": 1e-5,
+        "rope_theta": 500000.0, "block_type": "llama", "activation_type": "silu", "layer_norm_type": "rms",
+        "layer_norm_with_affine": True, "bias_for_layer_norm": False, "include_bias": False, "include_qkv_bias": False,
+        "weight_tying": False, "rope": True, "alibi": False, "attention_layer_norm": False, "input_emb_norm": False,
+        "scale_logits": False, "block_group_size": 1, "mask_token_id": 126336, "eos_token_id": 126081,
+    },
+    "dream": {
+        "model_type": "Dream", "hidden_size": 3584, "intermediate_size": 18944, "num_hidden_layers": 28,
+        "num_attention_heads": 28, "num_key_value_heads": 4, "vocab_size": 152064, "hidden_act": "silu",
+        "rms_norm_eps": 1e-6, "rope_theta": 1e6, "max_position_embeddings": 131072, "use_sliding_window": False,
+        "tie_word_embeddings": False, "mask_token_id": 151666, "eos_token_id": 151643,
+    },
+}
 VOCAB_SIZE = 272  # 256 bytes + specials, rounded up like the real embedding tables
 
 

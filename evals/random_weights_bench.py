@@ -20,33 +20,20 @@ from dllm.evals.bench import run_bench
 from dllm.models.loader import build_model
 from dllm.models.tokens import SpecialTokens
 from dllm.samplers import make_sampler
-from dllm.testing import byte_tokenizer
+from dllm.testing import REAL_CONFIGS, byte_tokenizer
 
-REAL_CONFIGS = {
-    "llada": {
-        "model_type": "llada", "d_model": 4096, "n_heads": 32, "n_kv_heads": 32, "n_layers": 32, "mlp_hidden_size": 12288,
-        "vocab_size": 126464, "embedding_size": 126464, "max_sequence_length": 4096, "rms_norm_eps": 1e-5,
-        "rope_theta": 500000.0, "block_type": "llama", "activation_type": "silu", "layer_norm_type": "rms",
-        "weight_tying": False, "mask_token_id": 126336, "eos_token_id": 126081,
-    },
-    "dream": {
-        "model_type": "Dream", "hidden_size": 3584, "intermediate_size": 18944, "num_hidden_layers": 28,
-        "num_attention_heads": 28, "num_key_value_heads": 4, "vocab_size": 152064, "rms_norm_eps": 1e-6,
-        "rope_theta": 1e6, "max_position_embeddings": 131072, "mask_token_id": 151666, "eos_token_id": 151643,
-    },
-}
 
 
 def random_lm(family: str, device: str, dtype: torch.dtype) -> DiffusionLM:
     config = REAL_CONFIGS[family]
-    model = build_model(None, config, device="meta").to_empty(device=device).to(dtype)
+    model = build_model(None, config, device="meta").to(dtype).to_empty(device=device)  # no fp32 copy on the device
     torch.manual_seed(0)
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(0, 0.02)
     eos = config["eos_token_id"]
     special = SpecialTokens(mask_id=config["mask_token_id"], stop_ids=(eos,), pad_id=eos)
-    return DiffusionLM(model.eval(), byte_tokenizer("llada" if family == "llada" else "dream"), special, f"random-{family}", None)
+    return DiffusionLM(model.eval(), byte_tokenizer(family), special, f"random-{family}", None)
 
 
 def main() -> None:

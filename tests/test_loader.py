@@ -10,26 +10,12 @@ from safetensors.torch import load_file, save_file
 import dllm
 from dllm.errors import CheckpointError
 from dllm.models.loader import build_model
-from dllm.testing import write_tiny_checkpoint
+from dllm.testing import REAL_CONFIGS, write_tiny_checkpoint
 
-LLADA_8B = {
-    "model_type": "llada", "d_model": 4096, "n_heads": 32, "n_kv_heads": 32, "n_layers": 32, "mlp_hidden_size": 12288,
-    "mlp_ratio": 4, "vocab_size": 126464, "embedding_size": 126464, "max_sequence_length": 4096, "rms_norm_eps": 1e-5,
-    "rope_theta": 500000.0, "block_type": "llama", "activation_type": "silu", "layer_norm_type": "rms",
-    "layer_norm_with_affine": True, "bias_for_layer_norm": False, "include_bias": False, "include_qkv_bias": False,
-    "weight_tying": False, "rope": True, "alibi": False, "attention_layer_norm": False, "input_emb_norm": False,
-    "scale_logits": False, "block_group_size": 1, "mask_token_id": 126336, "eos_token_id": 126081,
-}
-DREAM_7B = {
-    "model_type": "Dream", "hidden_size": 3584, "intermediate_size": 18944, "num_hidden_layers": 28,
-    "num_attention_heads": 28, "num_key_value_heads": 4, "vocab_size": 152064, "hidden_act": "silu",
-    "rms_norm_eps": 1e-6, "rope_theta": 1e6, "max_position_embeddings": 131072, "use_sliding_window": False,
-    "tie_word_embeddings": False, "mask_token_id": 151666, "eos_token_id": 151643,
-}
 
 
 def test_real_configs_instantiate_on_meta_with_exact_names_and_totals(tmp_path):
-    llada = build_model(tmp_path, LLADA_8B)
+    llada = build_model(tmp_path, REAL_CONFIGS['llada'])
     names = set(dict(llada.named_parameters()))
     assert len(names) == 291 and sum(p.numel() for p in llada.parameters()) == 8_015_581_184
     per_block = ["attn_norm", "q_proj", "k_proj", "v_proj", "attn_out", "ff_norm", "ff_proj", "up_proj", "ff_out"]
@@ -38,7 +24,7 @@ def test_real_configs_instantiate_on_meta_with_exact_names_and_totals(tmp_path):
     assert names == expected
     assert all(p.is_meta for p in llada.parameters())
 
-    dream = build_model(tmp_path, DREAM_7B)
+    dream = build_model(tmp_path, REAL_CONFIGS['dream'])
     names = set(dict(dream.named_parameters()))
     assert len(names) == 339 and sum(p.numel() for p in dream.parameters()) == 7_615_616_512
     assert dict(dream.named_parameters())["model.layers.0.self_attn.k_proj.weight"].shape == (512, 3584)
