@@ -7,6 +7,7 @@ import sys
 import click
 
 from dllm.cli.bench import bench
+from dllm.cli.eval import eval_group
 from dllm.cli.generate import generate
 from dllm.cli.samplers import samplers
 from dllm.errors import DllmError
@@ -21,6 +22,7 @@ def cli() -> None:
 cli.add_command(generate)
 cli.add_command(bench)
 cli.add_command(samplers)
+cli.add_command(eval_group)
 
 
 def main(argv: list[str] | None = None) -> None:

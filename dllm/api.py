@@ -63,13 +63,9 @@ class DiffusionLM:
         """Token ids of a prompt; ``chat=None`` applies the chat template when the tokenizer has one."""
         if not prompt or not prompt.strip():
             raise ConfigError("the prompt is empty; pass some text")
-        has_template = bool(getattr(self.tokenizer, "chat_template", None))
-        if chat and not has_template:
+        if chat and not getattr(self.tokenizer, "chat_template", None):
             raise ConfigError(f"{self.name} has no chat template; use chat=False (--no-chat) for a raw prompt")
-        if chat or (chat is None and has_template):
-            text = self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
-            return self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        return self.tokenizer(prompt)["input_ids"]
+        return prompt_ids(self.tokenizer, prompt, chat)
 
     def stream(self, prompts: str | Sequence[str], sampler: str | Sampler = "low_confidence", *, chat: bool | None = None,
                **options) -> Iterator[StepState]:
@@ -151,3 +147,13 @@ def load(model: str | Path, dtype: str | torch.dtype = "auto", device: str = "au
     tokenizer = load_tokenizer(path, trust_remote_code=trust_remote_code)
     special = resolve_special_tokens(path, read_json(path / "config.json"), tokenizer)
     return DiffusionLM(net, tokenizer, special, name=str(model), path=path)
+
+
+def prompt_ids(tokenizer, prompt: str, chat: bool | None = None) -> list[int]:
+    """Token ids of one user turn: the chat template with the assistant header when the
+    tokenizer has one (or `chat=True`), else the raw text. Training data uses this too, so
+    the bundled models see exactly the runtime's prompt layout."""
+    if chat or (chat is None and getattr(tokenizer, "chat_template", None)):
+        text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+    return tokenizer(prompt)["input_ids"]

@@ -8,6 +8,7 @@ index) and the tokenizer files.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -47,6 +48,15 @@ def save_weights(state: dict[str, torch.Tensor], directory: Path, shards: int = 
     (directory / "model.safetensors.index.json").write_text(json.dumps(index, indent=2))
 
 
+def _default_permissions(directory: Path) -> None:
+    """mkdtemp makes a private (0700) folder; a checkpoint should be readable like any file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    directory.chmod(0o777 & ~umask)
+    for path in directory.iterdir():
+        path.chmod(0o666 & ~umask)
+
+
 def write_checkpoint(
     directory: str | Path,
     config: dict,
@@ -66,6 +76,7 @@ def write_checkpoint(
         save_weights(state, staging, shards)
         if tokenizer is not None:
             tokenizer.save_pretrained(str(staging))
+        _default_permissions(staging)
         if directory.exists():
             shutil.rmtree(directory)
         staging.rename(directory)

@@ -65,6 +65,7 @@ class Task:
 
     name: str = ""
     test_size: int = 100  # size of the canonical test set (ParallelBench uses 100 per task)
+    generation_length: int = 64  # canvas the evaluation decodes (answers are <= 32 tokens)
 
     def __init__(self) -> None:
         self._test_prompts: frozenset[str] | None = None

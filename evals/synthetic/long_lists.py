@@ -28,12 +28,14 @@ ANSWER_CHARS: tuple[int, int] = (int(100 * 2.5), 250 * 4)
 
 class LongCopy(Copy):
     name = "long_copy"
+    generation_length = 256
     lengths = LONG_LENGTHS
     distinct_parts = False  # 55 names would nearly exhaust the 60 first/last names
 
 
 class LongReverse(Reverse):
     name = "long_reverse"
+    generation_length = 256
     lengths = LONG_LENGTHS
     distinct_parts = False
 

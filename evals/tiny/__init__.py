@@ -1,0 +1,7 @@
+"""Training of the bundled tiny models (`tiny-llada`, `tiny-dream`) on the synthetic suite.
+
+    python -m dllm.evals.tiny.train --family llada --out dllm/assets/tiny-llada
+
+See `train.py` for the objective and `README.md` (section "Bundled tiny models") for the
+recipe, timings and accuracy.
+"""

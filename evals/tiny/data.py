@@ -1,0 +1,124 @@
+"""Training examples for the tiny models: chat-formatted prompts, EOS-padded answers,
+length-bucketed batches and the masked-diffusion corruption.
+
+Layout of one example (LLaDA SFT, Nie et al. 2025, §2.3): `prompt | answer <eot> <eos>...`.
+The answer region is padded with EOS to a *generation length* drawn per example, so the
+model learns to fill every position after the answer with EOS whatever the canvas length
+(the runtime decodes canvases of 64 to 1024 positions). Only the answer region is ever
+masked and scored; the prompt is always clean.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from dllm.api import prompt_ids
+from dllm.evals.synthetic import get_tasks
+
+# Relative sampling weight per task (examples, not tokens): the cheap but hard arithmetic
+# and index ops get more, the expensive long lists less (each is ~4x a short example).
+TASK_WEIGHTS = {
+    "copy": 1.0, "reverse": 1.0, "sort": 2.0, "shuffle": 1.0,
+    "insert_index": 1.5, "insert_random": 1.0, "remove_index": 1.5, "remove_random": 1.0,
+    "replace_index": 1.5, "replace_random": 1.0, "long_copy": 0.7, "long_reverse": 1.0,
+    "add": 3.0, "sub": 3.0, "latin_square": 1.2, "json_record": 1.5,
+}
+SHORT_CANVAS, LONG_CANVAS, MAX_CANVAS = 64, 256, 1024
+
+
+@dataclass(slots=True)
+class Example:
+    prompt: list[int]
+    answer: list[int]  # answer tokens + end-of-turn, before EOS padding
+    task: str
+
+
+def encode_examples(tokenizer, eot_id: int, n_per_task: int) -> dict[str, list[Example]]:
+    """`n_per_task` train instances of every task, tokenised as the runtime tokenises prompts."""
+    out = {}
+    for task in get_tasks(list(TASK_WEIGHTS)):
+        out[task.name] = [
+            Example(prompt_ids(tokenizer, inst.prompt, chat=True),
+                    tokenizer(inst.answer, add_special_tokens=False)["input_ids"] + [eot_id], task.name)
+            for inst in task.generate(n_per_task, "train")
+        ]
+    return out
+
+
+def generation_length(rng: random.Random, answer_len: int, long: bool) -> int:
+    """A canvas length >= the answer: mostly the evaluation length (64 short, 256 long),
+    otherwise just past the answer or much longer, so the canvas end says nothing about
+    where the answer ends."""
+    standard = LONG_CANVAS if long else SHORT_CANVAS
+    u = rng.random()
+    if u < 0.55:
+        length = standard
+    elif u < 0.85:
+        length = answer_len + rng.randint(0, 16)
+    else:
+        length = rng.randint(standard, MAX_CANVAS if long else 4 * standard)
+    return max(length, answer_len)
+
+
+@dataclass(slots=True)
+class Batch:
+    input_ids: torch.Tensor  # [B, T] clean sequence, left-padded with pad_id
+    attention_mask: torch.Tensor  # [B, T] bool, False on padding
+    answer_region: torch.Tensor  # [B, T] bool, the maskable generation region
+
+
+def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_budget: int,
+            seed: int, pool: int = 256) -> Iterator[Batch]:
+    """Endless batches of about `token_budget` (padded) tokens: draw `pool` examples by
+    task weight, sort by length, cut into batches, shuffle their order."""
+    rng = random.Random(seed)
+    names = list(examples)
+    weights = [TASK_WEIGHTS[n] for n in names]
+    cursor = {n: 0 for n in names}
+    while True:
+        drawn = []
+        for name in rng.choices(names, weights, k=pool):
+            ex = examples[name][cursor[name] % len(examples[name])]
+            cursor[name] += 1
+            gen = generation_length(rng, len(ex.answer), name.startswith("long"))
+            drawn.append((ex.prompt, ex.answer + [eos_id] * (gen - len(ex.answer))))
+        drawn.sort(key=lambda pa: len(pa[0]) + len(pa[1]))
+        groups, current = [], []
+        for item in drawn:
+            longest = max(len(item[0]) + len(item[1]), *(len(p) + len(a) for p, a in current)) if current else 0
+            if current and longest * (len(current) + 1) > token_budget:
+                groups.append(current)
+                current = []
+            current.append(item)
+        groups.append(current)
+        rng.shuffle(groups)
+        yield from (collate(g, pad_id) for g in groups)
+
+
+def collate(items: list[tuple[list[int], list[int]]], pad_id: int) -> Batch:
+    width = max(len(p) + len(a) for p, a in items)
+    ids = torch.full((len(items), width), pad_id, dtype=torch.long)
+    attn = torch.zeros((len(items), width), dtype=torch.bool)
+    region = torch.zeros((len(items), width), dtype=torch.bool)
+    for row, (prompt, answer) in enumerate(items):
+        seq = prompt + answer
+        ids[row, width - len(seq):] = torch.tensor(seq)
+        attn[row, width - len(seq):] = True
+        region[row, width - len(answer):] = True
+    return Batch(ids, attn, region)
+
+
+def corrupt(batch: Batch, mask_id: int, generator: torch.Generator, eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """LLaDA's forward process on the answer region: each row draws t ~ U(0, 1)
+    (stratified across the batch to cut variance) and masks each answer token with
+    probability p = (1 - eps) t + eps. Returns (noisy ids, masked positions, p per row)."""
+    rows = batch.input_ids.shape[0]
+    u = (torch.rand((), generator=generator) + torch.arange(rows) / rows) % 1.0
+    p = (1 - eps) * u + eps
+    masked = (torch.rand(batch.input_ids.shape, generator=generator) < p[:, None]) & batch.answer_region
+    noisy = torch.where(masked, torch.full_like(batch.input_ids, mask_id), batch.input_ids)
+    return noisy, masked, p

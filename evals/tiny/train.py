@@ -1,0 +1,177 @@
+"""Train `tiny-llada` or `tiny-dream` on the synthetic suite with the masked-diffusion objective.
+
+    python -m dllm.evals.tiny.train --family llada --out dllm/assets/tiny-llada
+    python -m dllm.evals.tiny.train --family dream --out dllm/assets/tiny-dream
+
+Objective (LLaDA SFT, Nie et al., arXiv 2502.09992, Eq. 5): the prompt stays clean, every
+answer token (EOS padding included) is masked with probability t ~ U(0, 1), and the
+cross-entropy on masked tokens is weighted by 1/t. Deviation: the loss is normalised by
+the number of answer tokens in the whole batch rather than per example, so long and short
+examples weigh by their token count. Dream is trained with its shifted prediction (the
+logits at position i-1 score token i, mapped by `dllm.models.aligned_logits`), like the
+real Dream, which keeps its AR initialisation's head layout.
+
+Deterministic for a given `--seed`, `--steps` and thread count. The weights are written in
+float32 with the real tensor names through `dllm.models.writer` (atomic), plus
+`training.json` with the arguments, the loss curve and the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from dllm.env import environment
+from dllm.evals.synthetic import make_corpus
+from dllm.evals.tiny.data import batches, corrupt, encode_examples
+from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
+from dllm.models import aligned_logits
+from dllm.models.loader import build_model
+from dllm.models.writer import write_checkpoint
+from dllm.testing import byte_tokenizer, tiny_config
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--family", choices=["llada", "dream"], required=True)
+    p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--token-budget", type=int, default=3072, help="padded tokens per batch")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--vocab-size", type=int, default=1024, help="BPE target (merges stop earlier on a small corpus)")
+    p.add_argument("--n-per-task", type=int, default=12000, help="distinct train instances per task")
+    p.add_argument("--d-model", type=int, default=256)
+    p.add_argument("--layers", type=int, default=6)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--kv-heads", type=int, default=None, help="default: heads (LLaDA), heads/2 (Dream)")
+    p.add_argument("--mlp", type=int, default=512)
+    p.add_argument("--max-minutes", type=float, default=45.0, help="stop early (and record it) past this")
+    p.add_argument("--log-every", type=int, default=50)
+    return p.parse_args(argv)
+
+
+def build_tokenizer(family: str, vocab_size: int):
+    """BPE trained on chat-rendered train instances, so template words merge too."""
+    template = byte_tokenizer(family)
+    texts = [
+        template.apply_chat_template([{"role": "user", "content": inst.prompt}], tokenize=False,
+                                     add_generation_prompt=True) + inst.answer
+        for inst in make_corpus(500, "train", seed=0)
+    ]
+    return train_tokenizer(family, texts, vocab_size)
+
+
+def model_config(args: argparse.Namespace, tokenizer) -> dict:
+    vocab = 64 * math.ceil(len(tokenizer) / 64)  # embedding rows rounded up, as in the real models
+    kv = args.kv_heads or (args.heads if args.family == "llada" else max(1, args.heads // 2))
+    if args.family == "llada":
+        dims = dict(d_model=args.d_model, n_heads=args.heads, n_kv_heads=kv, n_layers=args.layers,
+                    mlp_hidden_size=args.mlp, vocab_size=vocab, embedding_size=vocab,
+                    max_sequence_length=2048, rope_theta=10000.0)
+    else:
+        dims = dict(hidden_size=args.d_model, num_attention_heads=args.heads, num_key_value_heads=kv,
+                    num_hidden_layers=args.layers, intermediate_size=args.mlp, vocab_size=vocab,
+                    max_position_embeddings=2048, max_window_layers=args.layers, rope_theta=10000.0)
+    config = tiny_config(args.family, tokenizer, **dims)
+    config["torch_dtype"] = "float32"
+    return config
+
+
+def init_weights(model: nn.Module, n_layers: int) -> None:
+    """GPT-2 style: N(0, 0.02), residual output projections scaled by 1/sqrt(2 L), zero biases."""
+    for name, p in model.named_parameters():
+        if p.dim() == 1:
+            nn.init.ones_(p) if "norm" in name or "ln_f" in name else nn.init.zeros_(p)
+            continue
+        std = 0.02 / math.sqrt(2 * n_layers) if name.endswith(("attn_out.weight", "ff_out.weight", "o_proj.weight", "down_proj.weight")) and "transformer.ff_out" not in name else 0.02
+        nn.init.normal_(p, std=std)
+
+
+def lr_at(step: int, args: argparse.Namespace) -> float:
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    progress = (step - args.warmup) / max(1, args.steps - args.warmup)
+    return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator) -> torch.Tensor:
+    noisy, masked, p = corrupt(batch, mask_id, generator)
+    logits = aligned_logits(model, model(noisy, attention_mask=batch.attention_mask))
+    ce = nn.functional.cross_entropy(logits[masked], batch.input_ids[masked], reduction="none")
+    weights = (1.0 / p)[:, None].expand_as(masked)[masked]
+    return (ce * weights).sum() / batch.answer_region.sum()
+
+
+def train(args: argparse.Namespace) -> dict:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    tokenizer = build_tokenizer(args.family, args.vocab_size)
+    eot_id = tokenizer.convert_tokens_to_ids(FAMILY_TOKENS[args.family]["eot_token"])
+    config = model_config(args, tokenizer)
+    model = build_model(Path("."), config, device="cpu").float()
+    init_weights(model, args.layers)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"{args.family}: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)} (embedding {config['vocab_size']})", flush=True)
+
+    examples = encode_examples(tokenizer, eot_id, args.n_per_task)
+    stream = batches(examples, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget, args.seed)
+    decay = [p for p in model.parameters() if p.dim() > 1]
+    no_decay = [p for p in model.parameters() if p.dim() <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98))
+    generator = torch.Generator().manual_seed(args.seed)
+    curve, start, tokens, window = [], time.perf_counter(), 0, []
+    steps_done = 0
+    for step in range(args.steps):
+        elapsed = time.perf_counter() - start
+        if elapsed > args.max_minutes * 60:
+            print(f"stopping at step {step}: {args.max_minutes} minutes reached", flush=True)
+            break
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, args)
+        batch = next(stream)
+        loss = diffusion_loss(model, batch, tokenizer.mask_token_id, generator)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        tokens += batch.input_ids.numel()
+        window.append(loss.item())
+        steps_done = step + 1
+        if steps_done % args.log_every == 0 or steps_done == args.steps:
+            mean = sum(window) / len(window)
+            window = []
+            elapsed = time.perf_counter() - start
+            curve.append({"step": steps_done, "loss": round(mean, 4), "minutes": round(elapsed / 60, 2)})
+            print(f"step {steps_done}/{args.steps} loss {mean:.4f} lr {lr_at(step, args):.2e} "
+                  f"{tokens / elapsed:.0f} tok/s {elapsed / 60:.1f} min", flush=True)
+    minutes = (time.perf_counter() - start) / 60
+    state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+    generation = {"eos_token_id": tokenizer.eos_token_id, "pad_token_id": tokenizer.pad_token_id}
+    write_checkpoint(args.out, config, state, tokenizer, generation_config=generation)
+    record = {
+        "family": args.family, "parameters": n_params, "steps": steps_done, "minutes": round(minutes, 2),
+        "train_tokens": tokens, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "loss_curve": curve, "env": environment("cpu", torch.float32, None),
+    }
+    (args.out / "training.json").write_text(json.dumps(record, indent=2))
+    print(json.dumps({k: record[k] for k in ("family", "parameters", "steps", "minutes", "train_tokens")}))
+    return record
+
+
+def main(argv: list[str] | None = None) -> None:
+    train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""`dllm eval synthetic`: files, last-line JSON, option checks."""
+
+import json
+
+from dllm.evals.runner import EvalSettings, task_options
+from dllm.evals.synthetic import TASKS
+from test_cli import run_cli
+
+
+def test_eval_synthetic_writes_results_and_samples(capsys, ckpt_dir, tmp_path):
+    out = tmp_path / "run"
+    code, stdout, stderr = run_cli(capsys, "eval", "synthetic", "-m", str(ckpt_dir("llada")), "--tasks", "copy,add",
+                                   "--limit", "3", "-b", "2", "--output-path", str(out), "--gen-length", "16",
+                                   "--tokens-per-step", "2")
+    assert code == 0
+    last = json.loads(stdout.strip().splitlines()[-1])
+    assert set(last["tasks"]) == {"copy", "add"} and last["limit"] == 3
+    for key in ("mean_accuracy", "nfe_per_sample", "tokens_per_forward", "tokens_per_s", "env"):
+        assert key in last
+    assert last["tasks"]["copy"]["steps"] == 8 and last["tasks"]["copy"]["nfe_per_sample"] <= 8
+    assert json.loads((out / "results.json").read_text())["tasks"].keys() == last["tasks"].keys()
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 and {"prompt", "answer", "output", "score", "nfe"} <= set(rows[0])
+    assert "copy" in stderr and "mean" in stderr  # the per-task table
+
+
+def test_eval_rejects_unknown_task_and_bad_tokens_per_step(capsys, ckpt_dir, tmp_path):
+    code, out, err = run_cli(capsys, "eval", "synthetic", "-m", str(ckpt_dir("llada")), "--tasks", "copy,nope")
+    assert code != 0 and "nope" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    code, out, err = run_cli(capsys, "eval", "synthetic", "-m", str(ckpt_dir("llada")), "--tasks", "copy",
+                             "--tokens-per-step", "3", "--output-path", str(tmp_path / "x"))
+    assert code != 0 and "--tokens-per-step 3" in err and not (tmp_path / "x").exists()
+
+
+def test_task_generation_lengths():
+    assert task_options(TASKS["copy"], EvalSettings())["max_new_tokens"] == 64
+    assert task_options(TASKS["long_reverse"], EvalSettings(tokens_per_step=4))["steps"] == 64

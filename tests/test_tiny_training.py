@@ -1,0 +1,105 @@
+"""The tiny-model training pipeline: tokenizer, examples, corruption, loss, checkpoint."""
+
+import random
+
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+import dllm
+from dllm.evals.synthetic import make_corpus
+from dllm.evals.tiny import data
+from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
+from dllm.evals.tiny.train import diffusion_loss, parse_args, train
+from dllm.testing import byte_tokenizer
+
+
+@pytest.fixture(scope="module", params=["llada", "dream"])
+def trained_tokenizer(request, tmp_path_factory):
+    family = request.param
+    template = byte_tokenizer(family)
+    texts = [template.apply_chat_template([{"role": "user", "content": i.prompt}], tokenize=False,
+                                          add_generation_prompt=True) + i.answer for i in make_corpus(20, "train")]
+    tok = train_tokenizer(family, texts, vocab_size=512)
+    path = tmp_path_factory.mktemp(f"tok-{family}")
+    tok.save_pretrained(str(path))
+    return family, AutoTokenizer.from_pretrained(str(path))
+
+
+def test_tokenizer_round_trips_and_keeps_specials(trained_tokenizer):
+    family, tok = trained_tokenizer
+    spec = FAMILY_TOKENS[family]
+    assert 300 < len(tok) <= 512
+    for name in spec["specials"]:
+        assert tok.convert_tokens_to_ids(name) != tok.unk_token_id and len(tok.tokenize(name)) == 1
+    text = 'sort by last name: ["Amy Olsen", "Bo Lee"] 4821'
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert tok.decode(ids) == text
+    assert [tok.decode([i]) for i in tok("4821", add_special_tokens=False)["input_ids"]] == ["4", "8", "2", "1"]
+    assert tok.mask_token == spec["mask_token"] and tok.chat_template
+
+
+def test_generation_length_covers_answer_and_varies():
+    rng = random.Random(0)
+    lengths = [data.generation_length(rng, 20, long=False) for _ in range(500)]
+    assert min(lengths) >= 20 and data.SHORT_CANVAS in lengths
+    assert max(lengths) > data.SHORT_CANVAS and len(set(lengths)) > 20
+    assert all(data.generation_length(rng, 300, long=True) >= 300 for _ in range(50))
+
+
+def test_collate_left_pads_and_marks_answer_region():
+    batch = data.collate([([5, 6], [7, 8, 9]), ([5], [7])], pad_id=0)
+    assert batch.input_ids.tolist() == [[5, 6, 7, 8, 9], [0, 0, 0, 5, 7]]
+    assert batch.attention_mask.tolist() == [[True] * 5, [False] * 3 + [True] * 2]
+    assert batch.answer_region.tolist() == [[False] * 2 + [True] * 3, [False] * 4 + [True]]
+
+
+def test_corrupt_masks_only_the_answer_region():
+    batch = data.collate([([5] * 10, [7] * 50)] * 8, pad_id=0)
+    noisy, masked, p = data.corrupt(batch, mask_id=99, generator=torch.Generator().manual_seed(0))
+    assert not masked[~batch.answer_region].any()
+    assert torch.equal(noisy == 99, masked)
+    assert ((p > 0) & (p <= 1)).all() and len(set(p.tolist())) == 8  # stratified: one t per row
+    share = masked.sum(1).float() / 50
+    assert torch.corrcoef(torch.stack([share, p]))[0, 1] > 0.8
+
+
+class _Oracle(torch.nn.Module):
+    """Logits that put all mass on the clean token, at offset 0 (LLaDA) or 1 (Dream)."""
+
+    def __init__(self, clean: torch.Tensor, shifted: bool, emits_shifted: bool, vocab: int = 100):
+        super().__init__()
+        self.clean, self.shifted_logits, self.emits_shifted, self.vocab = clean, shifted, emits_shifted, vocab
+
+    def forward(self, ids, attention_mask=None):
+        target = self.clean[:, 1:] if self.emits_shifted else self.clean
+        logits = torch.full((*ids.shape, self.vocab), -30.0)
+        if self.emits_shifted:
+            logits[:, :-1].scatter_(-1, target[..., None], 30.0)
+        else:
+            logits.scatter_(-1, target[..., None], 30.0)
+        return logits
+
+
+@pytest.mark.parametrize("shifted", [False, True])
+def test_loss_follows_the_family_alignment(shifted):
+    batch = data.collate([([5, 6, 7], [10, 11, 12, 13])] * 4, pad_id=0)
+    gen = torch.Generator().manual_seed(1)
+    right = diffusion_loss(_Oracle(batch.input_ids, shifted, shifted), batch, 99, gen)
+    wrong = diffusion_loss(_Oracle(batch.input_ids, shifted, not shifted), batch, 99, torch.Generator().manual_seed(1))
+    assert right.item() < 1e-6 and wrong.item() > 1.0
+
+
+@pytest.mark.parametrize("family", ["llada", "dream"])
+def test_train_writes_a_loadable_checkpoint(tmp_path, family):
+    out = tmp_path / f"tiny-{family}"
+    args = parse_args(["--family", family, "--out", str(out), "--steps", "3", "--n-per-task", "4", "--d-model", "32",
+                       "--layers", "1", "--heads", "2", "--mlp", "48", "--vocab-size", "400", "--token-budget", "512",
+                       "--log-every", "1", "--threads", "2"])
+    record = train(args)
+    assert record["steps"] == 3 and len(record["loss_curve"]) == 3
+    lm = dllm.load(out, device="cpu")
+    assert lm.model.family == family and lm.special.mask_id == lm.tokenizer.mask_token_id
+    assert lm.special.eos_id in lm.special.stop_ids and len(lm.special.stop_ids) == 2  # eos + end of turn
+    result = lm.generate("copy: [\"Amy Lee\"]", max_new_tokens=8, steps=8)[0]
+    assert result.nfe <= 8
