@@ -3,9 +3,11 @@
 from dllm.samplers import (  # noqa: F401  (importing registers the built-ins)
     dream_origin,
     entropy,
+    factor,
     low_confidence,
     maskgit_plus,
     random_remasking,
+    threshold,
     topk_margin,
 )
 from dllm.samplers.base import Decision, Sampler, StepInput

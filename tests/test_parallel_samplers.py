@@ -1,0 +1,105 @@
+"""Parallel samplers (Fast-dLLM threshold and factor): spec vectors and loop invariants."""
+
+import pytest
+import torch
+
+from dllm.config import GenerationConfig
+from dllm.engine import DenoisingEngine
+from dllm.samplers import make_sampler
+from dllm.samplers.factor import factor_counts
+from mock import EOS, MASK, SPECIAL, MockModel, one_hot_rule
+from test_samplers import step_input
+
+
+def logits_with_confidence(confidences, vocab=32):
+    """One row whose position i picks token i+1 with probability confidences[i]."""
+    rows = []
+    for i, c in enumerate(confidences):
+        p = torch.full((vocab,), (1 - c) / (vocab - 1), dtype=torch.float64)
+        p[i + 1] = c
+        rows.append(p.log())
+    return torch.stack(rows)[None].float()
+
+
+def committed(sampler, confidences, masked=None):
+    d = make_sampler(sampler[0], **sampler[1]).step(step_input(logits_with_confidence(confidences), masked=masked))
+    return d.commit[0].nonzero().flatten().tolist()
+
+
+def test_threshold_vectors():
+    assert committed(("threshold", {"threshold": 0.9}), [0.95, 0.92, 0.5]) == [0, 1]
+    assert committed(("threshold", {"threshold": 0.9}), [0.5, 0.4]) == [0]  # only the best
+    assert committed(("threshold", {"threshold": 0.5}), [0.4, 0.5 + 1e-9]) == [1]  # equality commits (to fp)
+    masked = torch.tensor([[False, True, True]])
+    assert committed(("threshold", {"threshold": 0.9}), [0.99, 0.95, 0.2], masked) == [1]
+
+
+@pytest.mark.parametrize("conf,factor,quirk,expected", [
+    ([0.99, 0.7, 0.6], 1.0, False, 2),
+    ([0.99, 0.7, 0.6], 1.0, True, 3),  # the reference's n = N off-by-one
+    ([0.99, 0.6, 0.5, 0.4], 1.0, False, 1),
+    ([0.99, 0.9, 0.5, 0.4], 1.0, False, 2),
+    ([0.5, 0.4], 1.0, True, 2),  # quirk: two left always commit both
+    ([0.5, 0.4], 1.0, False, 1),
+    ([0.999] * 5, 1.0, False, 5),
+])
+def test_factor_vectors(conf, factor, quirk, expected):
+    c = torch.tensor([conf], dtype=torch.float64)
+    assert int(factor_counts(c, torch.ones_like(c, dtype=torch.bool), factor, quirk)[0]) == expected
+
+
+def test_factor_matches_theorem_condition_on_random_rows():
+    g = torch.Generator().manual_seed(0)
+    conf = torch.rand(200, 12, generator=g, dtype=torch.float64) ** 0.2
+    masked = torch.rand(200, 12, generator=g) < 0.7
+    counts = factor_counts(conf, masked, 1.3)
+    for row in range(200):
+        c = sorted(conf[row][masked[row]].tolist(), reverse=True)
+        want = max([1] + [n for n in range(1, len(c) + 1) if all((m + 1) * (1 - c[m - 1]) <= 1.3 for m in range(2, n + 1))])
+        assert int(counts[row]) == (want if c else 0)
+
+
+def test_factor_skips_full_rows():
+    c = torch.tensor([[0.9, 0.8], [0.9, 0.8]], dtype=torch.float64)
+    masked = torch.tensor([[False, False], [True, True]])
+    assert factor_counts(c, masked, 1.0).tolist() == [0, 2]
+
+
+def run(sampler, shifted=False, temperature=0.0, prompts=([1, 2, 3], [4, 5]), **params):
+    # Confidence varies by position so several rows finish their blocks at different steps.
+    rule = one_hot_rule(lambda pos: 3 + pos % 11, lambda pos: 2.0 + (pos * 7) % 9)
+    model = MockModel(rule, shifted=shifted)
+    config = GenerationConfig(max_new_tokens=16, block_length=8, temperature=temperature, seed=0).resolve(8)
+    return list(DenoisingEngine(model, SPECIAL).denoise([list(p) for p in prompts], config, make_sampler(sampler, **params)))
+
+
+@pytest.mark.parametrize("sampler,params", [("threshold", {"threshold": 0.5}), ("threshold", {}),
+                                            ("factor", {"factor": 1.9}), ("factor", {"reference_quirk": True})])
+@pytest.mark.parametrize("shifted", [False, True])
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_invariants_in_the_loop(sampler, params, shifted, temperature):
+    states = run(sampler, shifted, temperature, **params)
+    last = states[-1]
+    assert not (last.tokens == MASK).any()
+    for s in states:
+        active = s.rows.tolist()
+        g0, g1 = s.block_range
+        assert all(int(s.committed[r].sum()) >= 1 for r in active)  # progress on every unfinished row
+        assert not s.committed[:, :g0].any() and not s.committed[:, g1:].any()  # never outside the block
+    assert (last.nfe <= 16).all() and (last.nfe >= 2).all()  # at most one forward per masked token
+
+
+def test_threshold_commits_more_than_one_per_step_when_confident():
+    states = run("threshold", threshold=0.0)  # everything passes: one step per block
+    assert states[-1].nfe.tolist() == [2, 2]
+
+
+def test_threshold_early_stop_on_eos():
+    def rule(ids, pos):
+        row = torch.zeros(32)
+        row[EOS if pos >= 6 else 7] = 9.0
+        return row
+
+    config = GenerationConfig(max_new_tokens=24, block_length=8, seed=0).resolve(8)
+    states = list(DenoisingEngine(MockModel(rule), SPECIAL).denoise([[1, 2, 3]], config, make_sampler("threshold")))
+    assert states[-1].finished.all() and int(states[-1].nfe[0]) == 1  # one confident step, then EOS ends the row
