@@ -16,7 +16,7 @@ def logits_with_confidence(confidences, vocab=32):
     rows = []
     for i, c in enumerate(confidences):
         p = torch.full((vocab,), (1 - c) / (vocab - 1), dtype=torch.float64)
-        p[i + 1] = c
+        p[(i + 1) % vocab] = c
         rows.append(p.log())
     return torch.stack(rows)[None].float()
 
@@ -103,3 +103,62 @@ def test_threshold_early_stop_on_eos():
     config = GenerationConfig(max_new_tokens=24, block_length=8, seed=0).resolve(8)
     states = list(DenoisingEngine(MockModel(rule), SPECIAL).denoise([[1, 2, 3]], config, make_sampler("threshold")))
     assert states[-1].finished.all() and int(states[-1].nfe[0]) == 1  # one confident step, then EOS ends the row
+
+
+def test_credit_fused_probability_sequence():
+    # A constant two-token distribution with p_top = 0.75 (samplers.md §4 test 1).
+    logits = torch.log(torch.tensor([[[0.75, 0.25]]]))
+    sampler = make_sampler("credit")
+    inp = step_input(logits)
+    sampler.start_block(inp)
+    fused = []
+    for step in range(9):
+        inp.step = step
+        d = sampler.step(inp)
+        fused.append(round(float(d.confidence[0, 0]), 4))
+    assert fused[:8] == [0.8269, 0.8574, 0.8738, 0.8840, 0.8908, 0.8956, 0.8990, 0.9016]
+    assert min(i for i, p in enumerate(fused) if p >= 0.9) == 7  # first >= 0.9 at step 8
+    weak = make_sampler("credit", alpha=0.65, beta=0.7)
+    weak.start_block(inp)
+    for step in range(40):
+        inp.step = step
+        c = float(weak.step(inp).confidence[0, 0])
+    assert 0.88 < c < 0.9  # saturates near 0.8825
+
+
+def test_credit_only_on_masked_argmax_and_reset_per_block():
+    logits = torch.log(torch.tensor([[[0.6, 0.3, 0.1], [0.2, 0.7, 0.1]]]))
+    sampler = make_sampler("credit")
+    inp = step_input(logits, masked=torch.tensor([[True, False]]))
+    sampler.start_block(inp)
+    sampler.step(inp)
+    credit = inp.state["credit"][0]
+    assert credit[0, 0] > 0 and credit[0, 1:].eq(0).all() and credit[1].eq(0).all()
+    fresh = step_input(logits, masked=torch.tensor([[True, False]]))
+    sampler.start_block(fresh)
+    assert fresh.state["credit"].eq(0).all()
+
+
+def test_localleap_commit_sets():
+    def conf(values):
+        c = [0.3] * 32
+        for i, v in values.items():
+            c[i] = v
+        return c
+
+    leap = ("localleap", {})
+    assert committed(leap, conf({10: 0.95, 13: 0.80, 15: 0.80, 20: 0.85})) == [10, 13]
+    assert committed(leap, conf({10: 0.85, 13: 0.80, 15: 0.80, 20: 0.84})) == [10]  # no anchor: top-1 only
+    assert committed(leap, conf({10: 0.95, 14: 0.76})) == [10, 14]  # radius is inclusive
+    same = conf({3: 0.95, 5: 0.91, 6: 0.89, 9: 0.6})
+    assert committed(("localleap", {"relaxed_threshold": 0.9}), same) == committed(("threshold", {}), same)
+
+
+@pytest.mark.parametrize("sampler", ["credit", "localleap"])
+@pytest.mark.parametrize("shifted", [False, True])
+def test_credit_and_localleap_in_the_loop(sampler, shifted):
+    states = run(sampler, shifted, temperature=0.0)
+    assert not (states[-1].tokens == MASK).any()
+    for s in states:
+        assert all(int(s.committed[r].sum()) >= 1 for r in s.rows.tolist())
+    assert (states[-1].nfe <= 16).all()

@@ -1,9 +1,11 @@
 """Sampler registry: ``make_sampler(name, **params)``, ``available_samplers()``."""
 
 from dllm.samplers import (  # noqa: F401  (importing registers the built-ins)
+    credit,
     dream_origin,
     entropy,
     factor,
+    localleap,
     low_confidence,
     maskgit_plus,
     random_remasking,
