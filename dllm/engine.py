@@ -1,6 +1,12 @@
 """The denoising loop: the one place where a canvas becomes text.
 
-prepare canvas -> for each block: forward -> sampler decides commits -> write -> stop at EOS.
+prepare canvas -> for each block: plan its extent -> forward -> sampler decides commits -> write
+-> stop at EOS.
+
+The block plan is the fixed semi-AR grid unless the sampler plans blocks itself
+(``Sampler.plans_blocks``, AdaBlock): then each row gets its own block end, chosen from a
+look-ahead forward that also serves as the block's first step. Rows move block by block
+together; a row whose block is full waits (without forwards) for the others.
 
 Batches are left-padded with an attention mask, so every row's generation region starts
 at the same column and blocks line up across rows. Rows leave the forward batch as soon
@@ -19,7 +25,7 @@ from dllm.config import GenerationConfig
 from dllm.models import prediction_offset
 from dllm.models.layers import positions_from_mask
 from dllm.models.tokens import SpecialTokens
-from dllm.samplers.base import Sampler, StepInput
+from dllm.samplers.base import BlockProbe, Sampler, StepInput
 
 
 @dataclass(slots=True)
@@ -68,15 +74,20 @@ class Canvas:
     def generation(self) -> torch.Tensor:
         return self.ids[:, self.prompt_width:]
 
-    def rows_decoding(self, start: int, end: int) -> torch.Tensor:
-        masked = self.ids[:, start:end] == self.special.mask_id
+    def rows_decoding(self, start: int, end: int, own: torch.Tensor) -> torch.Tensor:
+        """Unfinished rows with a mask left inside their own block (``own`` marks it in [start, end))."""
+        masked = (self.ids[:, start:end] == self.special.mask_id) & own
         return torch.nonzero(masked.any(-1) & ~self.finished).flatten()
 
-    def finish_rows_that_stopped(self, start: int, end: int) -> None:
-        """A finished block holding a stop token ends its row: the rest becomes EOS."""
+    def finish_rows_that_stopped(self, lo: torch.Tensor, hi: torch.Tensor) -> None:
+        """A finished block (generation columns ``[lo, hi)`` per row) holding a stop token
+        ends its row: everything after the block becomes EOS."""
         stops = torch.tensor(self.special.stop_ids, device=self.ids.device)
-        stopped = torch.isin(self.ids[:, start:end], stops).any(-1) & ~self.finished
-        self.ids[stopped, end:] = self.special.eos_id
+        cols = torch.arange(self.generation.shape[1], device=self.ids.device)[None]
+        in_block = (cols >= lo[:, None]) & (cols < hi[:, None])
+        stopped = (torch.isin(self.generation, stops) & in_block).any(-1) & ~self.finished
+        after = stopped[:, None] & (cols >= hi[:, None])
+        self.generation[after] = self.special.eos_id
         self.finished |= stopped
 
 
@@ -99,30 +110,72 @@ class DenoisingEngine:
         generator = None
         if config.seed is not None:
             generator = torch.Generator(self.device).manual_seed(config.seed)
-        for block, steps in enumerate(config.steps_per_block()):
-            start = canvas.prompt_width + block * config.block_length
-            end = start + config.block_length
-            state: dict = {}
-            for step in itertools.count():
-                rows = canvas.rows_decoding(start, end)
-                if rows.numel() == 0:
-                    break
-                inp = self._step_input(canvas, rows, start, end, block, step, steps, config, sampler, generator, state)
-                if step == 0:
-                    sampler.start_block(inp)
-                yield self._apply(canvas, inp, sampler.step(inp), start, end, steps)
-            if config.early_stop:
-                canvas.finish_rows_that_stopped(start, end)
-            if bool(canvas.finished.all()):
+        schedule = config.steps_per_block()
+        planned = torch.zeros(len(prompts), dtype=torch.long, device=self.device)  # generation columns given to blocks
+        for block in itertools.count():
+            rows = torch.nonzero(~canvas.finished & (planned < config.max_new_tokens)).flatten()
+            if rows.numel() == 0:
                 break
+            lo = planned.clone()
+            probe = self._plan_block(canvas, rows, planned, config, sampler, generator)
+            steps = schedule[block] if not sampler.plans_blocks else int((planned - lo).max())
+            yield from self._decode_block(canvas, lo, planned, block, steps, config, sampler, generator, probe)
+            if config.early_stop:
+                canvas.finish_rows_that_stopped(lo, planned)
 
-    def _step_input(self, canvas, rows, start, end, block, step, steps, config, sampler, generator, state) -> StepInput:
-        logits = self.block_logits(canvas, rows, start, end, sampler.cfg_scale)
-        canvas.nfe[rows] += 2 if sampler.cfg_scale > 0 else 1
+    def _plan_block(self, canvas, rows, planned, config, sampler, generator) -> torch.Tensor | None:
+        """Set ``planned[rows]`` to the end of each row's next block: the fixed grid, or the
+        sampler's ``plan_block`` hook (AdaBlock) fed by a forward over a look-ahead window,
+        whose logits are returned so the block's first step reuses them."""
+        remaining = config.max_new_tokens - planned[rows]
+        if not sampler.plans_blocks:
+            planned[rows] += remaining.clamp(max=config.block_length)
+            return None
+        width = int(min(max(sampler.lookahead(config.max_new_tokens), config.block_length), int(remaining.max())))
+        start = canvas.prompt_width + int(planned[rows].min())
+        end = min(canvas.prompt_width + int(planned[rows].max()) + width, canvas.ids.shape[1])
+        logits = self._forward(canvas, rows, start, end, sampler.cfg_scale)
+        offsets = planned[rows] - int(planned[rows].min())
+        window = torch.arange(width, device=self.device)[None] + offsets[:, None]
+        valid = window < (end - start)
+        gathered = logits.gather(1, window.clamp(max=end - start - 1)[..., None].expand(-1, -1, logits.shape[-1]))
+        probe = BlockProbe(logits=gathered, valid=valid & (torch.arange(width, device=self.device)[None] < remaining[:, None]),
+                           remaining=remaining, gen_length=config.max_new_tokens,
+                           default_length=config.block_length, delimiter_ids=self.special.newline_ids,
+                           temperature=config.temperature, generator=generator, shifted=self.offset > 0)
+        lengths = sampler.plan_block(probe).clamp(min=1, max=width).minimum(remaining)
+        planned[rows] += lengths
+        return logits
+
+    def _decode_block(self, canvas, lo, hi, block, steps, config, sampler, generator, probe) -> Iterator[StepState]:
+        """Steps until every row's block ``[lo, hi)`` (generation columns, per row) is full."""
+        start = canvas.prompt_width + int(lo[~canvas.finished & (hi > lo)].min())
+        end = canvas.prompt_width + int(hi.max())
+        cols = torch.arange(start, end, device=self.device)[None] - canvas.prompt_width
+        own = (cols >= lo[:, None]) & (cols < hi[:, None])  # each row's block inside the shared window
+        state: dict = {}
+        for step in itertools.count():
+            rows = canvas.rows_decoding(start, end, own)
+            if rows.numel() == 0:
+                return
+            if step == 0 and probe is not None:
+                logits = probe[:, : end - start]  # the look-ahead forward is this step's forward
+            else:
+                logits = self._forward(canvas, rows, start, end, sampler.cfg_scale)
+            inp = self._step_input(canvas, rows, own[rows], logits, start, end, block, step, steps, config, generator, state)
+            if step == 0:
+                sampler.start_block(inp)
+            yield self._apply(canvas, inp, sampler.step(inp), start, end, steps)
+
+    def _forward(self, canvas: Canvas, rows: torch.Tensor, start: int, end: int, cfg_scale: float) -> torch.Tensor:
+        canvas.nfe[rows] += 2 if cfg_scale > 0 else 1
+        return self.block_logits(canvas, rows, start, end, cfg_scale)
+
+    def _step_input(self, canvas, rows, own, logits, start, end, block, step, steps, config, generator, state) -> StepInput:
         canvas.steps[rows] += 1
         tokens = canvas.ids[rows, start:end]
         return StepInput(
-            logits=logits, tokens=tokens, masked=tokens == self.special.mask_id, rows=rows,
+            logits=logits, tokens=tokens, masked=(tokens == self.special.mask_id) & own, rows=rows,
             step=step, steps=steps, block=block, temperature=config.temperature, top_p=config.top_p,
             top_k=config.top_k, stop_ids=self.special.stop_ids, generator=generator, state=state,
         )

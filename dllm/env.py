@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -10,6 +11,10 @@ import torch
 
 
 def git_commit() -> str:
+    """The checkout's commit (``-dirty`` with local changes); an installed copy has no
+    checkout, so ``DLLM_GIT_COMMIT`` (set by whoever built it) is used, else "unknown"."""
+    if os.environ.get("DLLM_GIT_COMMIT"):
+        return os.environ["DLLM_GIT_COMMIT"]
     root = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5)

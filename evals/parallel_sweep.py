@@ -22,9 +22,26 @@ from dllm.evals.runner import EvalSettings, evaluate_task
 from dllm.evals.synthetic import TASKS, get_tasks, shuffle_one_step_accuracy
 
 
-def sweep_model(lm, tasks, ks: list[int], limit: int, long_limit: int, batch_size: int) -> dict:
+def reused_columns(specs: list[str], model: str) -> dict[int, dict]:
+    """Columns read from earlier `dllm eval synthetic` runs (same sampler, greedy); several
+    files for one column merge their tasks."""
+    out = {}
+    for spec in specs:
+        name, _, rest = spec.partition(":")
+        k, _, path = rest.partition("=")
+        if name == model:
+            results = json.loads(Path(path).read_text())
+            out.setdefault(int(k), {}).update(results["tasks"])
+    return out
+
+
+def sweep_model(lm, tasks, ks: list[int], limit: int, long_limit: int, batch_size: int,
+                reused: dict[int, dict]) -> dict:
     rows = {}
     for k in ks:
+        if k in reused:
+            rows[k] = {t.name: reused[k][t.name] for t in tasks}
+            continue
         rows[k] = {}
         for task in tasks:
             n = long_limit if task.name.startswith("long") else limit
@@ -76,12 +93,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--shuffle-limit", type=int, default=400, help="instances for the one-step Shuffle check (0: skip)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--output", type=Path, default=Path("runs/sweep"))
+    p.add_argument("--reuse", nargs="*", default=[], metavar="MODEL:K=RESULTS_JSON",
+                   help="take the column for K from a `dllm eval synthetic` results.json instead of decoding again")
     args = p.parse_args(argv)
     tasks = get_tasks(args.tasks.split(","))
     report = {"k": args.k, "limit": args.limit, "long_limit": args.long_limit, "models": {}}
     for name in args.models:
         lm = dllm.load(name, device="cpu")
-        rows = sweep_model(lm, tasks, args.k, args.limit, args.long_limit, args.batch_size)
+        rows = sweep_model(lm, tasks, args.k, args.limit, args.long_limit, args.batch_size,
+                           reused_columns(args.reuse, name))
         entry = {"by_k": {str(k): v for k, v in rows.items()}, "env": environment(lm.device, lm.dtype, args.batch_size)}
         if args.shuffle_limit:
             entry["shuffle_one_step"] = shuffle_one_step(lm, args.shuffle_limit, args.batch_size, seed=0)

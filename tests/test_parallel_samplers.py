@@ -1,5 +1,7 @@
 """Parallel samplers (Fast-dLLM threshold and factor): spec vectors and loop invariants."""
 
+import math
+
 import pytest
 import torch
 
@@ -162,3 +164,82 @@ def test_credit_and_localleap_in_the_loop(sampler, shifted):
     for s in states:
         assert all(int(s.committed[r].sum()) >= 1 for r in s.rows.tolist())
     assert (states[-1].nfe <= 16).all()
+
+
+# -- AdaBlock ---------------------------------------------------------------------------
+NL = 27
+NL_SPECIAL = type(SPECIAL)(mask_id=SPECIAL.mask_id, stop_ids=SPECIAL.stop_ids, pad_id=SPECIAL.pad_id, newline_ids=(NL,))
+
+
+def probe_for(tokens_conf: dict, width=64, remaining=256, gen=256, shifted=False):
+    from dllm.samplers import BlockProbe
+
+    logits = torch.zeros(1, width, 32)
+    logits[0, :, 3] = 2.0  # a plain token everywhere, moderately confident
+    for pos, (tok, p) in tokens_conf.items():
+        row = torch.full((32,), (1 - p) / 31).log()
+        row[tok] = math.log(p)
+        logits[0, pos] = row
+    return BlockProbe(logits=logits, valid=torch.ones(1, width, dtype=torch.bool), remaining=torch.tensor([remaining]),
+                      gen_length=gen, default_length=32, delimiter_ids=(NL,), temperature=0.0, generator=None,
+                      shifted=shifted)
+
+
+def test_adablock_ends_the_block_on_the_most_confident_delimiter():
+    ada = make_sampler("adablock")
+    assert ada.plan_block(probe_for({5: (NL, 0.6), 12: (NL, 0.8)})).tolist() == [13]
+    assert ada.plan_block(probe_for({5: (NL, 0.2), 12: (NL, 0.25)})).tolist() == [32]  # all below delta 0.3
+    assert ada.plan_block(probe_for({5: (NL, 0.2)}, remaining=20)).tolist() == [20]  # default clipped to what is left
+    assert ada.plan_block(probe_for({5: (NL, 0.4)}, shifted=True)).tolist() == [32]  # Dream's delta is 0.5
+    # The search window is floor(0.25 G): a delimiter at 20 counts for G = 256, not for G = 64.
+    assert ada.plan_block(probe_for({20: (NL, 0.9)}, gen=256)).tolist() == [21]
+    assert ada.plan_block(probe_for({20: (NL, 0.9)}, gen=64, remaining=64)).tolist() == [32]
+
+
+def newline_rule(newline_at: dict[int, float]):
+    """Token 3 + pos % 11 everywhere except newlines at given canvas positions (with a height)."""
+
+    def rule(ids, pos):
+        row = torch.zeros(32)
+        if pos in newline_at:
+            row[NL] = newline_at[pos]
+        else:
+            row[3 + pos % 11] = 2.0 + (pos * 7) % 9
+        row[MASK] = 100.0
+        return row
+
+    return rule
+
+
+def run_ada(prompts, newline_at, sampler="adablock", shifted=False, gen=64, **params):
+    model = MockModel(newline_rule(newline_at), shifted=shifted)
+    config = GenerationConfig(max_new_tokens=gen, block_length=32, seed=0).resolve(32)
+    states = list(DenoisingEngine(model, NL_SPECIAL).denoise(prompts, config, make_sampler(sampler, **params)))
+    return model, states
+
+
+@pytest.mark.parametrize("shifted", [False, True])
+def test_adablock_blocks_follow_delimiters_and_reuse_the_probe(shifted):
+    prompt = [[1, 2, 3, 4]]
+    model, states = run_ada(prompt, {4 + 6: 9.0}, shifted=shifted)  # newline at generation column 6
+    ranges = [s.block_range for s in states if s.step == 0]
+    assert ranges[0] == (0, 7) and ranges[1][0] == 7  # the first block ends on the newline
+    assert len(model.calls) == int(states[-1].nfe[0])  # the look-ahead forward is the block's first step
+    assert not (states[-1].tokens == MASK).any()
+
+
+def test_adablock_without_delimiters_equals_threshold():
+    prompt = [[1, 2, 3, 4]]
+    _, ada = run_ada(prompt, {}, delimiter_threshold=float("inf"))
+    _, thr = run_ada(prompt, {}, sampler="threshold")
+    assert torch.equal(ada[-1].tokens, thr[-1].tokens) and torch.equal(ada[-1].nfe, thr[-1].nfe)
+
+
+def test_adablock_batch_rows_plan_their_own_blocks_like_alone():
+    prompts = [[1, 2, 3, 4], [5, 6]]
+    newline = {4 + 6: 9.0, 2 + 10: 9.0}  # by canvas position: row 0 sees one at 6, row 1 at 10 (unpadded)
+    _, batch = run_ada(prompts, newline)
+    for r, p in enumerate(prompts):
+        _, alone = run_ada([p], newline)
+        assert torch.equal(batch[-1].tokens[r], alone[-1].tokens[0])
+        assert int(batch[-1].nfe[r]) == int(alone[-1].nfe[0])

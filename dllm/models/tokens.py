@@ -18,6 +18,7 @@ class SpecialTokens:
     mask_id: int
     stop_ids: tuple[int, ...]  # the first is the EOS that fills a finished row
     pad_id: int
+    newline_ids: tuple[int, ...] = ()  # tokens that are only line breaks (AdaBlock's delimiters)
 
     @property
     def eos_id(self) -> int:
@@ -89,4 +90,16 @@ def resolve_special_tokens(directory: Path, config: dict, tokenizer) -> SpecialT
     pad = next((p for p in pads if p != mask), stops[0])
     if mask in stops:
         raise CheckpointError(f"mask token id {mask} is also an EOS id in {directory}; fix mask_token_id in config.json")
-    return SpecialTokens(mask_id=int(mask), stop_ids=tuple(stops), pad_id=int(pad))
+    return SpecialTokens(mask_id=int(mask), stop_ids=tuple(stops), pad_id=int(pad), newline_ids=newline_ids(tokenizer))
+
+
+def newline_ids(tokenizer) -> tuple[int, ...]:
+    """Ids whose text is one or more line breaks, possibly with spaces or tabs around them
+    ("\n", "\n\n", " \n"), found in the vocabulary (byte-level "Ċ" or SentencePiece
+    "<0x0A>" spellings) rather than hard-coded per model."""
+    found = []
+    for piece, i in tokenizer.get_vocab().items():
+        text = piece.replace("Ċ", "\n").replace("Ġ", " ").replace("ĉ", "\t").replace("<0x0A>", "\n")
+        if "\n" in text and not text.strip(" \t\n▁"):
+            found.append(int(i))
+    return tuple(sorted(found))

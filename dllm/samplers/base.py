@@ -47,6 +47,24 @@ class Decision:
     confidence: torch.Tensor
 
 
+@dataclass(slots=True)
+class BlockProbe:
+    """What a block-planning sampler sees at a block start: aligned float32 logits
+    ``[R, W, V]`` of each row's next W generation positions (``valid`` marks those inside
+    the canvas and the generation), the columns each row has left, the configured block
+    length, the tokenizer's line-break ids, and whether the model predicts shifted."""
+
+    logits: torch.Tensor
+    valid: torch.Tensor
+    remaining: torch.Tensor
+    gen_length: int
+    default_length: int
+    delimiter_ids: tuple[int, ...]
+    temperature: float
+    generator: torch.Generator | None
+    shifted: bool
+
+
 @dataclass
 class Sampler:
     """Base class: subclasses are dataclasses whose fields are the sampler's parameters."""
@@ -58,8 +76,19 @@ class Sampler:
     # Classifier-free guidance scale; the engine runs the unconditional pass when > 0.
     cfg_scale: ClassVar[float] = 0.0
 
+    # True for samplers that choose each row's block extent (the engine's block-plan hook).
+    plans_blocks: ClassVar[bool] = False
+
     def start_block(self, inp: StepInput) -> None:
         """Called before the first step of each block with the rows decoding it."""
+
+    def lookahead(self, gen_length: int) -> int:
+        """Positions past a block start that ``plan_block`` wants scored (planners only)."""
+        return 0
+
+    def plan_block(self, probe: BlockProbe) -> torch.Tensor:
+        """Length of each row's next block, from the look-ahead logits (planners only)."""
+        raise NotImplementedError
 
     def step(self, inp: StepInput) -> Decision:
         raise NotImplementedError
