@@ -35,3 +35,19 @@ def test_eval_rejects_unknown_task_and_bad_tokens_per_step(capsys, ckpt_dir, tmp
 def test_task_generation_lengths():
     assert task_options(TASKS["copy"], EvalSettings())["max_new_tokens"] == 64
     assert task_options(TASKS["long_reverse"], EvalSettings(tokens_per_step=4))["steps"] == 64
+
+
+def test_pareto_and_sweep_reports(tmp_path, ckpt_dir):
+    import dllm
+    from dllm.evals import parallel_sweep, pareto
+    from dllm.evals.synthetic import get_tasks
+
+    lm = dllm.load(ckpt_dir("dream"), device="cpu")
+    points = pareto.run_points(lm, get_tasks(["copy"]), limit=2, batch_size=2, gen_length=16, only={"baseline", "factor"})
+    assert [p["line"] for p in points] == ["baseline"] + ["factor"] * 5
+    assert all(0 < p["nfe_per_sample"] <= 16 for p in points)
+    pareto.plot({"models": {"m": {"points": points}}}, tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    rows = parallel_sweep.sweep_model(lm, get_tasks(["copy", "add"]), [1, 2], 2, 2, 2, reused={})
+    table = parallel_sweep.markdown("m", rows)
+    assert "| copy |" in table and "k=2" in table and "tokens/forward" in table
