@@ -12,13 +12,13 @@ from dllm.errors import ConfigError
 DEFAULT_MODEL = "tiny-llada"
 
 
-def parse_sampler_args(pairs: tuple[str, ...]) -> dict:
+def parse_sampler_args(pairs: tuple[str, ...], flag: str = "--sampler-arg") -> dict:
     """``k=v`` pairs; values are parsed as JSON when they can be (numbers, true/false, null)."""
     params = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ConfigError(f"--sampler-arg {pair!r} is not key=value; write e.g. --sampler-arg cfg_scale=0.5")
+            raise ConfigError(f"{flag} {pair!r} is not key=value; write e.g. {flag} name=0.5")
         try:
             params[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
@@ -56,6 +56,10 @@ def decoding_options(f):
                      help="End a row after a finished block that holds EOS."),
         click.option("--sampler-arg", "sampler_args", multiple=True, metavar="KEY=VALUE",
                      help="A sampler parameter, repeatable (e.g. --sampler-arg cfg_scale=0.5)."),
+        click.option("--cache", default="none", show_default=True, type=click.Choice(["none", "prefix", "dual", "sparse"]),
+                     help="Block-wise approximate KV cache (Fast-dLLM prefix/dual, Sparse-dLLM)."),
+        click.option("--cache-arg", "cache_args", multiple=True, metavar="KEY=VALUE",
+                     help="A cache option, repeatable (refresh_interval=N; keep_ratio=R, kernel_size=K for sparse)."),
     ]
     return functools.reduce(lambda acc, opt: opt(acc), reversed(options), f)
 
@@ -63,5 +67,7 @@ def decoding_options(f):
 def generation_kwargs(opts: dict) -> dict:
     kwargs = {k: opts[k] for k in ("max_new_tokens", "block_length", "steps", "temperature", "top_p", "top_k", "seed")}
     kwargs["early_stop"] = opts["early_stop"]
+    kwargs["cache"] = opts["cache"]
+    kwargs["cache_args"] = parse_sampler_args(opts["cache_args"], flag="--cache-arg") or None
     kwargs.update(parse_sampler_args(opts["sampler_args"]))
     return kwargs

@@ -69,11 +69,15 @@ def results_table(results: dict) -> Table:
 @click.option("-s", "--seed", type=int, default=0, show_default=True)
 @click.option("--chat/--no-chat", default=None, help="Apply the chat template (default: when the tokenizer has one).")
 @click.option("--sampler-arg", "sampler_args", multiple=True, metavar="KEY=VALUE", help="A sampler parameter, repeatable.")
+@click.option("--cache", default="none", show_default=True, type=click.Choice(["none", "prefix", "dual", "sparse"]),
+              help="Block-wise approximate KV cache.")
+@click.option("--cache-arg", "cache_args", multiple=True, metavar="KEY=VALUE", help="A cache option, repeatable.")
 def synthetic(model, dtype, device, sampler, tasks, limit, batch_size, output_path, gen_length, block_length, steps,
-              tokens_per_step, temperature, seed, chat, sampler_args):
+              tokens_per_step, temperature, seed, chat, sampler_args, cache, cache_args):
     """The offline synthetic suite (list ops, long lists, arithmetic, Latin square, JSON record)."""
     task_list = parse_tasks(tasks)
     options = {"block_length": block_length, "steps": steps, "temperature": temperature, "seed": seed,
+               "cache": cache, "cache_args": parse_sampler_args(cache_args, flag="--cache-arg") or None,
                **parse_sampler_args(sampler_args)}
     settings = EvalSettings(sampler, options, gen_length, tokens_per_step, limit, batch_size, chat)
     out_dir = Path(output_path) if output_path else None

@@ -25,6 +25,8 @@ class GenerationConfig:
     top_k: int | None = None
     seed: int | None = None
     early_stop: bool = True
+    cache: str = "none"  # KV-cache policy: none, prefix, dual, sparse (dllm.cache)
+    cache_args: dict | None = None  # its options, e.g. {"refresh_interval": 4} or {"keep_ratio": 0.5}
 
     def resolve(self, default_block_length: int | None) -> "GenerationConfig":
         """Fill the defaults and check every value; raises ``ConfigError``."""
@@ -47,6 +49,9 @@ class GenerationConfig:
             raise ConfigError(f"top_p={self.top_p} must be in (0, 1]")
         if self.top_k is not None and self.top_k < 1:
             raise ConfigError(f"top_k={self.top_k} must be >= 1")
+        from dllm.cache import make_cache
+
+        make_cache(self.cache, **(self.cache_args or {}))  # refuses unknown names and options
         return replace(self, block_length=block, steps=steps)
 
     @property

@@ -21,7 +21,9 @@ from typing import Iterator
 
 import torch
 
+from dllm.cache import NoCache, make_cache
 from dllm.config import GenerationConfig
+from dllm.errors import ConfigError
 from dllm.models import prediction_offset
 from dllm.models.layers import positions_from_mask
 from dllm.models.tokens import SpecialTokens
@@ -68,6 +70,7 @@ class Canvas:
         self.first_real = torch.tensor([width - len(p) for p in prompts], device=device)
         self.finished = torch.zeros(len(prompts), dtype=torch.bool, device=device)
         self.nfe = torch.zeros(len(prompts), dtype=torch.long, device=device)
+        self.cache = NoCache()  # the generation's cache policy (per call: policies hold state)
         self.steps = torch.zeros(len(prompts), dtype=torch.long, device=device)
 
     @property
@@ -107,6 +110,9 @@ class DenoisingEngine:
     def denoise(self, prompts: list[list[int]], config: GenerationConfig, sampler: Sampler) -> Iterator[StepState]:
         """Yield a ``StepState`` after every step; ``config`` must be resolved."""
         canvas = Canvas(prompts, config.max_new_tokens, self.special, self.device)
+        canvas.cache = make_cache(config.cache, **(config.cache_args or {}))
+        if sampler.cfg_scale > 0 and config.cache != "none":
+            raise ConfigError(f"cache={config.cache!r} does not support classifier-free guidance yet; use cache='none'")
         generator = None
         if config.seed is not None:
             generator = torch.Generator(self.device).manual_seed(config.seed)
@@ -134,7 +140,7 @@ class DenoisingEngine:
         width = int(min(max(sampler.lookahead(config.max_new_tokens), config.block_length), int(remaining.max())))
         start = canvas.prompt_width + int(planned[rows].min())
         end = min(canvas.prompt_width + int(planned[rows].max()) + width, canvas.ids.shape[1])
-        logits = self._forward(canvas, rows, start, end, sampler.cfg_scale)
+        logits = self._forward(canvas, rows, start, end, sampler.cfg_scale, step=0)
         offsets = planned[rows] - int(planned[rows].min())
         window = torch.arange(width, device=self.device)[None] + offsets[:, None]
         valid = window < (end - start)
@@ -161,15 +167,16 @@ class DenoisingEngine:
             if step == 0 and probe is not None:
                 logits = probe[:, : end - start]  # the look-ahead forward is this step's forward
             else:
-                logits = self._forward(canvas, rows, start, end, sampler.cfg_scale)
+                logits = self._forward(canvas, rows, start, end, sampler.cfg_scale, step)
             inp = self._step_input(canvas, rows, own[rows], logits, start, end, block, step, steps, config, generator, state)
             if step == 0:
                 sampler.start_block(inp)
             yield self._apply(canvas, inp, sampler.step(inp), start, end, steps)
 
-    def _forward(self, canvas: Canvas, rows: torch.Tensor, start: int, end: int, cfg_scale: float) -> torch.Tensor:
+    def _forward(self, canvas: Canvas, rows: torch.Tensor, start: int, end: int, cfg_scale: float, step: int) -> torch.Tensor:
+        """One counted forward for ``rows``, through the generation's cache policy."""
         canvas.nfe[rows] += 2 if cfg_scale > 0 else 1
-        return self.block_logits(canvas, rows, start, end, cfg_scale)
+        return canvas.cache.logits(self, canvas, rows, start, end, step, cfg_scale)
 
     def _step_input(self, canvas, rows, own, logits, start, end, block, step, steps, config, generator, state) -> StepInput:
         canvas.steps[rows] += 1
@@ -180,23 +187,34 @@ class DenoisingEngine:
             top_k=config.top_k, stop_ids=self.special.stop_ids, generator=generator, state=state,
         )
 
-    def block_logits(self, canvas: Canvas, rows: torch.Tensor, start: int, end: int, cfg_scale: float) -> torch.Tensor:
-        """float32 logits ``[R, end-start, V]`` where row i predicts position start+i."""
-        left = int(canvas.first_real[rows].min())  # drop padding columns no active row needs
+    def model_inputs(self, canvas: Canvas, rows: torch.Tensor) -> tuple[int, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """(left, ids, mask, positions) of the rows' canvas from column ``left`` on, dropping
+        padding columns no active row needs; ``mask``/``positions`` are None without padding."""
+        left = int(canvas.first_real[rows].min())
         ids = canvas.ids[rows, left:]
         mask = canvas.attention_mask[rows, left:]
         mask = None if bool(mask.all()) else mask
         # Positions count from each row's first real token (Dream's generate; for LLaDA a
         # rounding-only change, RoPE being relative) so a padded row sees what it sees alone.
         positions = None if mask is None else positions_from_mask(mask)
+        return left, ids, mask, positions
+
+    def select(self, logits: torch.Tensor, first: int, start: int, end: int) -> torch.Tensor:
+        """Rows of ``logits`` (whose row 0 is canvas column ``first``) that score ``[start, end)``,
+        as float32 with the mask token at -inf."""
+        lo, hi = start - first - self.offset, end - first - self.offset
+        out = logits[:, lo:hi].float()
+        out[..., self.special.mask_id] = float("-inf")
+        return out
+
+    def block_logits(self, canvas: Canvas, rows: torch.Tensor, start: int, end: int, cfg_scale: float) -> torch.Tensor:
+        """float32 logits ``[R, end-start, V]`` where row i predicts position start+i (full forward)."""
+        left, ids, mask, positions = self.model_inputs(canvas, rows)
         if cfg_scale > 0:
             logits = self._guided_logits(ids, mask, positions, canvas.prompt_width - left, cfg_scale)
         else:
             logits = self.model(ids, attention_mask=mask, position_ids=positions)
-        lo, hi = start - left - self.offset, end - left - self.offset
-        logits = logits[:, lo:hi].float()
-        logits[..., self.special.mask_id] = float("-inf")
-        return logits
+        return self.select(logits, left, start, end)
 
     def _guided_logits(self, ids, mask, positions, prompt_end: int, scale: float) -> torch.Tensor:
         """LLaDA's classifier-free guidance: the prompt masked out gives the unconditional pass."""

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from dllm.errors import CheckpointError
-from dllm.models.layers import RMSNorm, apply_rope, attention, attention_inputs, merge_heads, split_heads
+from dllm.models.layers import KVCache, LayerKV, RMSNorm, apply_rope, attention, attention_inputs, merge_heads, split_heads
 
 _REQUIRED = (
     "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size",
@@ -67,12 +67,15 @@ class DreamAttention(nn.Module):
         self.v_proj = nn.Linear(d, cfg.num_key_value_heads * h, bias=True)
         self.o_proj = nn.Linear(cfg.num_attention_heads * h, d, bias=False)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None,
+                kv: LayerKV | None = None) -> torch.Tensor:
         d = self.head_dim
         q, k, v = split_heads(self.q_proj(x), d), split_heads(self.k_proj(x), d), split_heads(self.v_proj(x), d)
         # Qwen2 numerics: cos/sin are cast to the activation dtype, rotation happens there.
         cos, sin = cos.to(q.dtype), sin.to(q.dtype)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if kv is not None:
+            k, v, mask = kv(q, k, v, mask)
         return self.o_proj(merge_heads(attention(q, k, v, mask)))
 
 
@@ -95,8 +98,9 @@ class DreamLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
         self.mlp = DreamMLP(cfg)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None,
+                kv: LayerKV | None = None) -> torch.Tensor:
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask, kv)
         return x + self.mlp(self.post_attention_layernorm(x))
 
 
@@ -131,11 +135,12 @@ class DreamModel(nn.Module):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.Tensor | None = None,
+        kv_cache: KVCache | None = None,
     ) -> torch.Tensor:
         cos, sin, mask = attention_inputs(input_ids, attention_mask, position_ids, self.cfg.head_dim, self.cfg.rope_theta)
         x = self.model.embed_tokens(input_ids)
-        for layer in self.model.layers:
-            x = layer(x, cos, sin, mask)
+        for i, layer in enumerate(self.model.layers):
+            x = layer(x, cos, sin, mask, None if kv_cache is None else kv_cache.layer(i))
         x = self.model.norm(x)
         head = self.model.embed_tokens.weight if self.cfg.tie_word_embeddings else self.lm_head.weight
         return nn.functional.linear(x, head)

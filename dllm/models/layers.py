@@ -7,9 +7,26 @@ computed, in which dtype) differ and are passed in explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+# A layer's cache hook: (post-RoPE q, k, v of the fed positions, mask) -> (keys, values, mask)
+# to attend over. Queries are passed for attention-guided policies (Sparse-dLLM saliency).
+LayerKV = Callable[
+    [torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None],
+    tuple[torch.Tensor, torch.Tensor, torch.Tensor | None],
+]
+
+
+class KVCache(Protocol):
+    """What a model forward needs from a cache policy (``dllm.cache``): one hook per layer,
+    called with the layer's fresh keys/values after RoPE. Models hold no cache logic."""
+
+    def layer(self, index: int) -> LayerKV: ...
 
 
 class RMSNorm(nn.Module):

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from dllm.errors import CheckpointError
-from dllm.models.layers import RMSNorm, apply_rope, attention, attention_inputs, merge_heads, split_heads
+from dllm.models.layers import KVCache, LayerKV, RMSNorm, apply_rope, attention, attention_inputs, merge_heads, split_heads
 
 # Keys whose absence would silently change the graph: the reference falls back to
 # GPT-2-like defaults (d_model 768, ...), so we refuse instead.
@@ -94,13 +94,16 @@ class LLaDABlock(nn.Module):
         self.up_proj = nn.Linear(d, f, bias=cfg.bias)
         self.ff_out = nn.Linear(f, d, bias=cfg.bias)  # the down projection
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None,
+                kv: LayerKV | None = None) -> torch.Tensor:
         h = self.attn_norm(x)
         d = self.cfg.head_dim
         q, k, v = split_heads(self.q_proj(h), d), split_heads(self.k_proj(h), d), split_heads(self.v_proj(h), d)
         # rope_full_precision: the reference rotates q and k in fp32 and casts back.
         q = apply_rope(q.float(), cos, sin).to(q.dtype)
         k = apply_rope(k.float(), cos, sin).to(k.dtype)
+        if kv is not None:
+            k, v, mask = kv(q, k, v, mask)
         x = x + self.attn_out(merge_heads(attention(q, k, v, mask)))
         h = self.ff_norm(x)
         return x + self.ff_out(nn.functional.silu(self.ff_proj(h)) * self.up_proj(h))
@@ -138,12 +141,13 @@ class LLaDAModelLM(nn.Module):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.Tensor | None = None,
+        kv_cache: KVCache | None = None,
     ) -> torch.Tensor:
         t = self.model.transformer
         cos, sin, mask = attention_inputs(input_ids, attention_mask, position_ids, self.cfg.head_dim, self.cfg.rope_theta)
         x = t.wte(input_ids)
-        for block in t.blocks:
-            x = block(x, cos, sin, mask)
+        for i, block in enumerate(t.blocks):
+            x = block(x, cos, sin, mask, None if kv_cache is None else kv_cache.layer(i))
         x = t.ln_f(x)
         head = t.wte.weight if self.cfg.weight_tying else t.ff_out.weight
         bias = None if self.cfg.weight_tying else t.ff_out.bias
