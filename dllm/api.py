@@ -29,6 +29,7 @@ class GenerationResult:
     steps: int
     finish_reason: str  # "stop" (a stop token was generated) or "length"
     wall_s: float = 0.0
+    kv_cache_peak_bytes: int = 0  # the batch's stored K/V at its peak (0 without a cache)
     canvas_ids: list[int] = field(default_factory=list, repr=False)
 
     @property
@@ -124,6 +125,7 @@ class DiffusionLM:
             steps=int(state.steps[row]),
             finish_reason="length" if cut is None else "stop",
             wall_s=wall,
+            kv_cache_peak_bytes=state.kv_cache_peak_bytes,
             canvas_ids=canvas,
         )
 

@@ -49,6 +49,7 @@ class StepState:
     finished: torch.Tensor
     nfe: torch.Tensor
     steps: torch.Tensor
+    kv_cache_peak_bytes: int = 0  # stored K/V of the whole batch, at its largest so far
 
 
 class Canvas:
@@ -240,4 +241,5 @@ class DenoisingEngine:
         return StepState(
             block=inp.block, step=inp.step, block_range=(g0, g1), rows=inp.rows, tokens=canvas.generation,
             committed=committed, confidence=confidence, finished=canvas.finished, nfe=canvas.nfe, steps=canvas.steps,
+            kv_cache_peak_bytes=canvas.cache.peak_bytes,
         )

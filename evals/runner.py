@@ -60,12 +60,13 @@ def evaluate_task(lm: DiffusionLM, task: Task, settings: EvalSettings,
     # Batches of similar prompt length waste less compute on left padding.
     order = sorted(range(len(instances)), key=lambda i: len(ids[i]))
     samples: list[dict | None] = [None] * len(instances)
-    wall = 0.0
+    wall, kv_peak = 0.0, 0
     for start in range(0, len(order), settings.batch_size):
         chunk = order[start:start + settings.batch_size]
         began = time.perf_counter()
         results = lm.generate_ids([ids[i] for i in chunk], config, sampler)
         wall += time.perf_counter() - began
+        kv_peak = max(kv_peak, results[0].kv_cache_peak_bytes)
         for i, res in zip(chunk, results):
             inst = instances[i]
             samples[i] = {
@@ -85,6 +86,8 @@ def evaluate_task(lm: DiffusionLM, task: Task, settings: EvalSettings,
         "tokens_per_s": generated / wall if wall else 0.0,
         "generated_tokens": generated,
         "wall_s": wall,
+        "kv_cache_peak_mb": kv_peak / 2**20,  # per batch of batch_size rows
+        "cache": config.cache,
         "max_new_tokens": config.max_new_tokens,
         "block_length": config.block_length,
         "steps": config.steps,
