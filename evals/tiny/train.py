@@ -57,6 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mlp", type=int, default=512)
     p.add_argument("--max-minutes", type=float, default=45.0, help="stop early (and record it) past this")
     p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="continue from this checkpoint (its tokenizer and weights; its training.json is kept)")
     return p.parse_args(argv)
 
 
@@ -115,11 +117,20 @@ def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Gener
 def train(args: argparse.Namespace) -> dict:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    tokenizer = build_tokenizer(args.family, args.vocab_size)
+    previous = None
+    if args.init_from:
+        import dllm
+
+        start_from = dllm.load(args.init_from, dtype="float32", device="cpu")
+        tokenizer, model = start_from.tokenizer, start_from.model.train().requires_grad_(True)
+        config = json.loads((args.init_from / "config.json").read_text())
+        previous = json.loads((args.init_from / "training.json").read_text())
+    else:
+        tokenizer = build_tokenizer(args.family, args.vocab_size)
+        config = model_config(args, tokenizer)
+        model = build_model(Path("."), config, device="cpu").float()
+        init_weights(model, args.layers)
     eot_id = tokenizer.convert_tokens_to_ids(FAMILY_TOKENS[args.family]["eot_token"])
-    config = model_config(args, tokenizer)
-    model = build_model(Path("."), config, device="cpu").float()
-    init_weights(model, args.layers)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{args.family}: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)} (embedding {config['vocab_size']})", flush=True)
 
@@ -164,6 +175,10 @@ def train(args: argparse.Namespace) -> dict:
         "train_tokens": tokens, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "loss_curve": curve, "env": environment("cpu", torch.float32, None),
     }
+    if previous is not None:  # a continued run: keep the earlier phases and total the cost
+        record["previous"] = previous
+        record["total_minutes"] = round(minutes + previous.get("total_minutes", previous["minutes"]), 2)
+        record["total_steps"] = steps_done + previous.get("total_steps", previous["steps"])
     (args.out / "training.json").write_text(json.dumps(record, indent=2))
     print(json.dumps({k: record[k] for k in ("family", "parameters", "steps", "minutes", "train_tokens")}))
     return record

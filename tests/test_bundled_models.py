@@ -1,0 +1,42 @@
+"""The bundled tiny models ship in the package, load by name and decode in their formats.
+
+(Their task accuracy is measured by `dllm eval synthetic`, not asserted here: the current
+checkpoints learn the answer formats but not yet the content; see the README.)
+"""
+
+import json
+
+import pytest
+
+import dllm
+from dllm.models.loader import BUNDLED_DIR
+from test_cli import run_cli
+
+FAMILIES = {"tiny-llada": ("llada", "llada"), "tiny-dream": ("dream", "Dream")}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_bundled_checkpoint_is_complete_and_small(name):
+    folder = BUNDLED_DIR / name
+    for file in ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "training.json"):
+        assert (folder / file).is_file(), file
+    assert (folder / "model.safetensors").stat().st_size <= 20 * 2**20
+    assert json.loads((folder / "config.json").read_text())["model_type"] == FAMILIES[name][1]
+    record = json.loads((folder / "training.json").read_text())
+    assert record["minutes"] <= 45 and record["family"] == FAMILIES[name][0]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_bundled_model_loads_by_name_and_answers_in_format(name):
+    lm = dllm.load(name, device="cpu")
+    assert lm.model.family == FAMILIES[name][0]
+    assert 512 <= len(lm.tokenizer) <= 2048 and lm.tokenizer.chat_template
+    assert lm.tokenizer.convert_ids_to_tokens(lm.special.mask_id) in ("<|mdm_mask|>", "<|mask|>")
+    result = lm.generate('copy: ["Amy Lee", "Bo Fox", "Cy Dunn"]', max_new_tokens=64)[0]
+    assert result.finish_reason == "stop" and result.text.startswith('["') and result.text.endswith('"]')
+
+
+def test_generate_defaults_to_tiny_llada(capsys):
+    code, out, _ = run_cli(capsys, "generate", 'reverse: ["Amy Lee", "Bo Fox", "Cy Dunn"]', "-n", "32", "--json")
+    data = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and data["model"] == "tiny-llada" and data["text"].startswith("[")
