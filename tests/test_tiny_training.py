@@ -103,3 +103,14 @@ def test_train_writes_a_loadable_checkpoint(tmp_path, family):
     assert lm.special.eos_id in lm.special.stop_ids and len(lm.special.stop_ids) == 2  # eos + end of turn
     result = lm.generate("copy: [\"Amy Lee\"]", max_new_tokens=8, steps=8)[0]
     assert result.nfe <= 8
+
+
+def test_capped_weight_of_one_is_the_plain_masked_mean():
+    batch = data.collate([([5, 6, 7], [10, 11, 12, 13])] * 6, pad_id=0)
+    model = _Oracle(batch.input_ids, False, False)
+    model.forward = lambda ids, attention_mask=None: torch.zeros(*ids.shape, 100)  # uniform: CE = log(100) everywhere
+    capped = diffusion_loss(model, batch, 99, torch.Generator().manual_seed(3), max_weight=1.0)
+    noisy, masked, _ = data.corrupt(batch, 99, torch.Generator().manual_seed(3))
+    assert torch.isclose(capped, torch.log(torch.tensor(100.0)) * masked.sum() / batch.answer_region.sum())
+    uncapped = diffusion_loss(model, batch, 99, torch.Generator().manual_seed(3))
+    assert uncapped > capped  # 1/t >= 1

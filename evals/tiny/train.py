@@ -5,9 +5,12 @@
 
 Objective (LLaDA SFT, Nie et al., arXiv 2502.09992, Eq. 5): the prompt stays clean, every
 answer token (EOS padding included) is masked with probability t ~ U(0, 1), and the
-cross-entropy on masked tokens is weighted by 1/t. Deviation: the loss is normalised by
-the number of answer tokens in the whole batch rather than per example, so long and short
-examples weigh by their token count. Dream is trained with its shifted prediction (the
+cross-entropy on masked tokens is weighted by 1/t, capped at ``--max-weight``. Deviations:
+(1) the loss is normalised by the number of answer tokens in the whole batch rather than per
+example; (2) the shipped models use ``--max-weight 1`` (plain masked cross-entropy): with
+~20 examples per batch the uncapped 1/t weight lets the one or two tokens of low-t rows
+dominate every step, and measured on fixed-length `copy` (d 128, 2 layers, 600 steps) the
+loss stayed at 1.8 (no copying) uncapped, 0.93 capped at 5, 0.33 capped at 1. Dream is trained with its shifted prediction (the
 logits at position i-1 score token i, mapped by `dllm.models.aligned_logits`), like the
 real Dream, which keeps its AR initialisation's head layout.
 
@@ -57,6 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mlp", type=int, default=512)
     p.add_argument("--max-minutes", type=float, default=45.0, help="stop early (and record it) past this")
     p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--max-weight", type=float, default=None,
+                   help="cap on the 1/t loss weight (None: uncapped, as LLaDA; small batches need a cap)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="continue from this checkpoint (its tokenizer and weights; its training.json is kept)")
     return p.parse_args(argv)
@@ -106,11 +111,15 @@ def lr_at(step: int, args: argparse.Namespace) -> float:
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator) -> torch.Tensor:
+def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator,
+                   max_weight: float | None = None) -> torch.Tensor:
+    """Masked-token cross-entropy weighted by 1/t (capped at ``max_weight`` when given),
+    normalised by the batch's answer tokens."""
     noisy, masked, p = corrupt(batch, mask_id, generator)
     logits = aligned_logits(model, model(noisy, attention_mask=batch.attention_mask))
     ce = nn.functional.cross_entropy(logits[masked], batch.input_ids[masked], reduction="none")
-    weights = (1.0 / p)[:, None].expand_as(masked)[masked]
+    weights = (1.0 / p) if max_weight is None else (1.0 / p).clamp(max=max_weight)
+    weights = weights[:, None].expand_as(masked)[masked]
     return (ce * weights).sum() / batch.answer_region.sum()
 
 
@@ -151,7 +160,7 @@ def train(args: argparse.Namespace) -> dict:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args)
         batch = next(stream)
-        loss = diffusion_loss(model, batch, tokenizer.mask_token_id, generator)
+        loss = diffusion_loss(model, batch, tokenizer.mask_token_id, generator, args.max_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
