@@ -7,7 +7,7 @@ Objective (LLaDA SFT, Nie et al., arXiv 2502.09992, Eq. 5): the prompt stays cle
 answer token (EOS padding included) is masked with probability t ~ U(0, 1), and the
 cross-entropy on masked tokens is weighted by 1/t, capped at ``--max-weight``. Deviations:
 (1) the loss is normalised by the number of answer tokens in the whole batch rather than per
-example; (2) the shipped models use ``--max-weight 1`` (plain masked cross-entropy): with
+example; (2) ``--max-weight 1`` gives plain masked cross-entropy: with
 ~20 examples per batch the uncapped 1/t weight lets the one or two tokens of low-t rows
 dominate every step, and measured on fixed-length `copy` (d 128, 2 layers, 600 steps) the
 loss stayed at 1.8 (no copying) uncapped, 0.93 capped at 5, 0.33 capped at 1. Dream is trained with its shifted prediction (the
