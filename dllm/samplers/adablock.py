@@ -9,7 +9,7 @@ from typing import ClassVar
 import torch
 
 from dllm.samplers.base import BlockProbe
-from dllm.samplers.functional import gumbel_argmax_scores
+from dllm.samplers.functional import sample_with_confidence
 from dllm.samplers.registry import register_sampler
 from dllm.samplers.threshold import Threshold
 
@@ -46,8 +46,7 @@ class AdaBlock(Threshold):
         delta = self.delimiter_threshold
         if delta is None:
             delta = 0.5 if probe.shifted else 0.3
-        tokens = gumbel_argmax_scores(probe.logits, probe.temperature, probe.generator).argmax(-1)
-        conf = probe.logits.to(torch.float64).softmax(-1).gather(-1, tokens[..., None]).squeeze(-1)
+        tokens, conf = sample_with_confidence(probe.logits, probe.temperature, probe.generator)
         positions = torch.arange(tokens.shape[1], device=tokens.device)[None]
         search = probe.valid & (positions < self.lookahead(probe.gen_length))
         delimiters = torch.tensor(probe.delimiter_ids, dtype=torch.long, device=tokens.device)

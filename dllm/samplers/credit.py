@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from dllm.samplers.base import Decision, Sampler, StepInput
-from dllm.samplers.functional import gumbel_argmax_scores
+from dllm.samplers.functional import sample_with_confidence
 from dllm.samplers.registry import register_sampler
 
 
@@ -62,8 +62,7 @@ class CreditDecoding(Sampler):
         credit = update_credit(inp.state["credit"][index], inp.logits, inp.masked, self.beta, self.gamma, inp.step == 0)
         inp.state["credit"][index] = credit
         fused = fuse(inp.logits, credit, self.alpha)
-        tokens = gumbel_argmax_scores(fused, inp.temperature, inp.generator).argmax(-1)
-        conf = fused.to(torch.float64).softmax(-1).gather(-1, tokens[..., None]).squeeze(-1)
+        tokens, conf = sample_with_confidence(fused, inp.temperature, inp.generator)
         conf = conf.masked_fill(~inp.masked, float("-inf"))
         best = conf.max(-1, keepdim=True).values
         commit = (conf >= torch.clamp(best - 1e-5, max=self.threshold)) & inp.masked

@@ -28,6 +28,18 @@ def gumbel_argmax_scores(logits: torch.Tensor, temperature: float, generator: to
     return z.exp() / (-torch.log(u)) ** temperature
 
 
+def token_probability(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """float64 softmax probability of ``tokens`` under ``logits`` (the confidence most samplers rank by)."""
+    return logits.to(torch.float64).softmax(-1).gather(-1, tokens[..., None]).squeeze(-1)
+
+
+def sample_with_confidence(logits: torch.Tensor, temperature: float,
+                           generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tokens by float64 Gumbel-max at ``temperature`` and their probability under ``logits``."""
+    tokens = gumbel_argmax_scores(logits, temperature, generator).argmax(-1)
+    return tokens, token_probability(logits, tokens)
+
+
 def rank_mask(confidence: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
     """True at each row's ``counts[r]`` highest-confidence positions (ties: lower index first)."""
     order = confidence.argsort(dim=-1, descending=True, stable=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from dllm.samplers.base import Decision, Sampler, StepInput
-from dllm.samplers.functional import gumbel_argmax_scores, rank_mask, transfer_counts
+from dllm.samplers.functional import gumbel_argmax_scores, rank_mask, token_probability, transfer_counts
 from dllm.samplers.registry import register_sampler
 
 
@@ -43,8 +43,7 @@ class LowConfidence(Sampler):
         return torch.stack([inp.state["counts"][r][inp.step] for r in inp.rows.tolist()])
 
     def confidence(self, logits: torch.Tensor, tokens: torch.Tensor, inp: StepInput) -> torch.Tensor:
-        probs = logits.to(torch.float64).softmax(-1)
-        return probs.gather(-1, tokens[..., None]).squeeze(-1)
+        return token_probability(logits, tokens)
 
     def step(self, inp: StepInput) -> Decision:
         logits = inp.logits

@@ -7,16 +7,14 @@ from dataclasses import dataclass
 import torch
 
 from dllm.samplers.base import Decision, Sampler, StepInput
-from dllm.samplers.functional import gumbel_argmax_scores, rank_mask
+from dllm.samplers.functional import rank_mask, sample_with_confidence
 from dllm.samplers.registry import register_sampler
 
 
 def chosen_confidence(inp: StepInput) -> tuple[torch.Tensor, torch.Tensor]:
     """(tokens, confidence): tokens by float64 Gumbel-max at the step's temperature, and the
     float64 softmax probability of each under the raw logits (-inf where not masked)."""
-    tokens = gumbel_argmax_scores(inp.logits, inp.temperature, inp.generator).argmax(-1)
-    probs = inp.logits.to(torch.float64).softmax(-1)
-    conf = probs.gather(-1, tokens[..., None]).squeeze(-1)
+    tokens, conf = sample_with_confidence(inp.logits, inp.temperature, inp.generator)
     return tokens, conf.masked_fill(~inp.masked, float("-inf"))
 
 
