@@ -46,15 +46,17 @@ class CacheEntry:
     key_valid: torch.Tensor
     positions: torch.Tensor
 
-    def keep_rows(self, rows: torch.Tensor) -> None:
-        """Compact to ``rows`` (a subset: rows only leave a block), so reuse can write in place."""
+    def keep_rows(self, rows: torch.Tensor) -> torch.Tensor | None:
+        """Compact to ``rows`` (a subset: rows only leave a block), so reuse can write in place;
+        returns the index applied (None when nothing changed) for policies with more per-row state."""
         wanted = rows.tolist()
         if wanted == self.rows:
-            return
+            return None
         index = torch.tensor([self.rows.index(r) for r in wanted], device=rows.device)
         self.keys = [k[index] for k in self.keys]
         self.values = [v[index] for v in self.values]
         self.key_valid, self.positions, self.rows = self.key_valid[index], self.positions[index], wanted
+        return index
 
     def tensors(self) -> list[torch.Tensor]:
         return [*self.keys, *self.values]

@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from dllm.cache.base import CachePolicy, CacheEntry, n_layers, query_range, record_full
+from dllm.cache.base import CachePolicy, CacheEntry, key_mask, n_layers, query_range, record_full
 
 
 def saliency(q_block: torch.Tensor, keys: torch.Tensor, kernel_size: int) -> torch.Tensor:
@@ -66,8 +66,7 @@ class _Sparse:
             values = torch.cat([self.entry.values[index], v], dim=2)
             valid = torch.cat([self.kept_valid[index], torch.ones(k.shape[0], k.shape[2], dtype=torch.bool,
                                                                    device=k.device)], dim=1)
-            mask = None if bool(valid.all()) else valid[:, None, None, :].expand(-1, 1, self.queries, -1)
-            return keys, values, mask
+            return keys, values, key_mask(valid, self.queries)
 
         return hook
 
@@ -106,10 +105,9 @@ class SparseCache(CachePolicy):
         if self.entry is None:
             return self._build(engine, canvas, rows, start, end, q0, q1)
         entry = self.entry
-        if rows.tolist() != entry.rows:
-            index = torch.tensor([entry.rows.index(r) for r in rows.tolist()], device=rows.device)
+        index = entry.keep_rows(rows)
+        if index is not None:
             self.kept_valid = [kv[index] for kv in self.kept_valid]
-            entry.keep_rows(rows)
         c0, c1 = q0 - entry.left, q1 - entry.left
         logits = engine.model(canvas.ids[rows, q0:q1], position_ids=entry.positions[:, c0:c1],
                               kv_cache=_Sparse(entry, self.kept_valid, q1 - q0))
