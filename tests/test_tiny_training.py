@@ -1,6 +1,8 @@
 """The tiny-model training pipeline: tokenizer, examples, corruption, loss, checkpoint."""
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,7 +12,7 @@ import dllm
 from dllm.evals.synthetic import make_corpus
 from dllm.evals.tiny import data
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
-from dllm.evals.tiny.train import diffusion_loss, parse_args, train
+from dllm.evals.tiny.train import autoregressive_loss, causal_mask, diffusion_loss, parse_args, train
 from dllm.testing import byte_tokenizer
 
 
@@ -114,3 +116,52 @@ def test_capped_weight_of_one_is_the_plain_masked_mean():
     assert torch.isclose(capped, torch.log(torch.tensor(100.0)) * masked.sum() / batch.answer_region.sum())
     uncapped = diffusion_loss(model, batch, 99, torch.Generator().manual_seed(3))
     assert uncapped > capped  # 1/t >= 1
+
+
+def test_causal_mask_hides_the_future_and_padding():
+    attention = torch.tensor([[False, True, True, True]])
+    mask = causal_mask(attention)[0, 0]
+    assert mask.shape == (4, 4) and mask.diagonal().all()  # no query row is ever empty
+    assert not mask[1:, 0].any()  # the pad key is hidden from real queries
+    assert not mask[1, 2:].any() and mask[3, 1:].all()
+    assert not torch.triu(mask, diagonal=1).any()
+
+
+@pytest.mark.parametrize("family", ["llada", "dream"])
+def test_four_d_mask_makes_the_model_causal(family):
+    from dllm.models.loader import build_model
+    from dllm.testing import tiny_config
+
+    tok = byte_tokenizer(family)
+    cfg = tiny_config(family, tok)
+    model = build_model(Path("."), cfg, device="cpu").float().eval()
+    ids = torch.randint(0, 200, (1, 10))
+    changed = ids.clone()
+    changed[0, 6:] = (changed[0, 6:] + 1) % 200
+    causal = causal_mask(torch.ones_like(ids, dtype=torch.bool))
+    with torch.no_grad():
+        a, b = model(ids, attention_mask=causal), model(changed, attention_mask=causal)
+        full_a, full_b = model(ids), model(changed)
+    assert torch.allclose(a[0, :6], b[0, :6], atol=1e-5)  # the past does not see the future
+    assert not torch.allclose(full_a[0, :6], full_b[0, :6], atol=1e-5)  # bidirectional by default
+
+
+def test_autoregressive_loss_scores_the_next_token_for_every_family():
+    batch = data.collate([([5, 6, 7], [10, 11, 12, 13])] * 4, pad_id=0)
+    next_token = autoregressive_loss(_Oracle(batch.input_ids, True, True), batch)
+    same_position = autoregressive_loss(_Oracle(batch.input_ids, False, False), batch)
+    assert next_token.item() < 1e-6 and same_position.item() > 1.0
+
+
+def test_warm_start_then_diffusion_records_probes(tmp_path):
+    out = tmp_path / "tiny"
+    args = parse_args(["--family", "llada", "--out", str(out), "--steps", "4", "--ar-steps", "2", "--n-per-task", "4",
+                       "--d-model", "32", "--layers", "1", "--heads", "2", "--mlp", "48", "--vocab-size", "400",
+                       "--token-budget", "512", "--log-every", "2", "--probe-every", "4", "--probe-n", "1",
+                       "--tasks", "copy,add"])
+    record = train(args)
+    assert [p["step"] for p in record["probes"]] == [4]
+    accuracy = record["probes"][0]["accuracy"]
+    assert set(accuracy) == {"copy", "add", "mean"} and all(0 <= v <= 100 for v in accuracy.values())
+    assert json.loads((out / "config.json").read_text())["torch_dtype"] == "bfloat16"
+    assert dllm.load(out, device="cpu").dtype == torch.bfloat16

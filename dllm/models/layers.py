@@ -75,8 +75,11 @@ def padding_mask(attention_mask: torch.Tensor | None) -> torch.Tensor | None:
     """[B, L] 1/0 mask -> bool [B, 1, L, L] mask, or None when nothing is padded.
 
     Real queries see real keys only. A pad query sees only itself, so its row is never
-    all-False (older SDPA kernels return NaN there); pad rows are never read.
+    all-False (older SDPA kernels return NaN there); pad rows are never read. A 4-D bool
+    [B, 1, L, L] mask (e.g. a causal one for training) is used as given.
     """
+    if attention_mask is not None and attention_mask.dim() == 4:
+        return attention_mask.bool()
     if attention_mask is None or bool(attention_mask.all()):
         return None
     keep = attention_mask.bool()

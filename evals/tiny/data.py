@@ -37,10 +37,10 @@ class Example:
     task: str
 
 
-def encode_examples(tokenizer, eot_id: int, n_per_task: int) -> dict[str, list[Example]]:
-    """`n_per_task` train instances of every task, tokenised as the runtime tokenises prompts."""
+def encode_examples(tokenizer, eot_id: int, n_per_task: int, tasks: list[str] | None = None) -> dict[str, list[Example]]:
+    """`n_per_task` train instances of every task (or of `tasks`), tokenised as the runtime tokenises prompts."""
     out = {}
-    for task in get_tasks(list(TASK_WEIGHTS)):
+    for task in get_tasks(tasks or list(TASK_WEIGHTS)):
         out[task.name] = [
             Example(prompt_ids(tokenizer, inst.prompt, chat=True),
                     tokenizer(inst.answer, add_special_tokens=False)["input_ids"] + [eot_id], task.name)
@@ -49,15 +49,17 @@ def encode_examples(tokenizer, eot_id: int, n_per_task: int) -> dict[str, list[E
     return out
 
 
-def generation_length(rng: random.Random, answer_len: int, long: bool) -> int:
-    """A canvas length >= the answer: mostly the evaluation length (64 short, 256 long),
-    otherwise just past the answer or much longer, so the canvas end says nothing about
-    where the answer ends."""
+def generation_length(rng: random.Random, answer_len: int, long: bool,
+                      mix: tuple[float, float] = (0.55, 0.3)) -> int:
+    """A canvas length >= the answer: the evaluation length (64 short, 256 long) with
+    probability mix[0], just past the answer with mix[1], otherwise much longer, so the
+    canvas end says nothing about where the answer ends. Tight canvases cost less compute
+    per supervised answer token (EOS padding is easy to learn)."""
     standard = LONG_CANVAS if long else SHORT_CANVAS
     u = rng.random()
-    if u < 0.55:
+    if u < mix[0]:
         length = standard
-    elif u < 0.85:
+    elif u < mix[0] + mix[1]:
         length = answer_len + rng.randint(0, 16)
     else:
         length = rng.randint(standard, MAX_CANVAS if long else 4 * standard)
@@ -72,7 +74,7 @@ class Batch:
 
 
 def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_budget: int,
-            seed: int, pool: int = 256) -> Iterator[Batch]:
+            seed: int, pool: int = 256, mix: tuple[float, float] = (0.55, 0.3)) -> Iterator[Batch]:
     """Endless batches of about `token_budget` (padded) tokens: draw `pool` examples by
     task weight, sort by length, cut into batches, shuffle their order."""
     rng = random.Random(seed)
@@ -84,7 +86,7 @@ def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_
         for name in rng.choices(names, weights, k=pool):
             ex = examples[name][cursor[name] % len(examples[name])]
             cursor[name] += 1
-            gen = generation_length(rng, len(ex.answer), name.startswith("long"))
+            gen = generation_length(rng, len(ex.answer), name.startswith("long"), mix)
             drawn.append((ex.prompt, ex.answer + [eos_id] * (gen - len(ex.answer))))
         drawn.sort(key=lambda pa: len(pa[0]) + len(pa[1]))
         groups, current = [], []
@@ -122,3 +124,4 @@ def corrupt(batch: Batch, mask_id: int, generator: torch.Generator, eps: float =
     masked = (torch.rand(batch.input_ids.shape, generator=generator) < p[:, None]) & batch.answer_region
     noisy = torch.where(masked, torch.full_like(batch.input_ids, mask_id), batch.input_ids)
     return noisy, masked, p
+

@@ -1,0 +1,53 @@
+"""Held-out decoding accuracy while training: the number that matters, not the loss.
+
+A few train-split instances per short task that the training stream never sees (the
+instances just past `--n-per-task`) are decoded greedily with the real engine, so the
+loss curve in `training.json` comes with per-task accuracy at the same steps.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+
+from dllm.api import DiffusionLM, resolve_options
+from dllm.evals.synthetic import Instance, get_tasks
+from dllm.models.tokens import resolve_special_tokens
+
+
+class Probe:
+    """Decodes `n` held-out instances of each short task with `low_confidence`, committing
+    `tokens_per_step` tokens per step (the training budget cannot afford k = 1 often)."""
+
+    def __init__(self, tokenizer, config: dict, task_names: list[str], n: int, offset: int,
+                 tokens_per_step: int = 2, dtype: torch.dtype | None = torch.bfloat16) -> None:
+        self.tokenizer, self.config, self.dtype = tokenizer, config, dtype
+        self.tokens_per_step = tokens_per_step
+        self.tasks = [t for t in get_tasks(task_names) if t.generation_length <= 64]
+        self.instances: dict[str, list[Instance]] = {
+            t.name: t.generate(offset + n, "train")[offset:] for t in self.tasks
+        }
+
+    def __call__(self, model: torch.nn.Module) -> dict[str, float]:
+        special = resolve_special_tokens(Path("/nonexistent"), self.config, self.tokenizer)
+        lm = DiffusionLM(model, self.tokenizer, special, name="training", path=Path("."))
+        accuracy = {}
+        was_training = model.training
+        model.eval()
+        autocast = torch.autocast("cpu", dtype=self.dtype) if self.dtype else nullcontext()
+        try:
+            with torch.no_grad(), autocast:
+                for task in self.tasks:
+                    gen = task.generation_length
+                    config, sampler = resolve_options("low_confidence", {
+                        "max_new_tokens": gen, "block_length": gen, "steps": gen // self.tokens_per_step})
+                    insts = self.instances[task.name]
+                    ids = [lm.encode(i.prompt, chat=True) for i in insts]
+                    results = lm.generate_ids(ids, config, sampler)
+                    accuracy[task.name] = round(100.0 * sum(task.score(i, r.text) for i, r in zip(insts, results)) / len(insts), 1)
+        finally:
+            model.train(was_training)
+        accuracy["mean"] = round(sum(accuracy.values()) / len(accuracy), 1)
+        return accuracy
