@@ -158,7 +158,7 @@ def test_warm_start_then_diffusion_records_probes(tmp_path):
     args = parse_args(["--family", "llada", "--out", str(out), "--steps", "4", "--ar-steps", "2", "--n-per-task", "4",
                        "--d-model", "32", "--layers", "1", "--heads", "2", "--mlp", "48", "--vocab-size", "400",
                        "--token-budget", "512", "--log-every", "2", "--probe-every", "4", "--probe-n", "1",
-                       "--tasks", "copy,add"])
+                       "--tasks", "copy,add", "--first-tasks", "copy", "--first-steps", "1"])
     record = train(args)
     assert [p["step"] for p in record["probes"]] == [4]
     accuracy = record["probes"][0]["accuracy"]
