@@ -251,6 +251,10 @@ def train(args: argparse.Namespace) -> dict:
             probe_s += time.perf_counter() - began
             probes.append({"step": steps_done, "accuracy": accuracy})
             print(f"probe step {steps_done}: {json.dumps(accuracy)}", flush=True)
+    if probe and (not probes or probes[-1]["step"] != steps_done):  # stopped by the time cap
+        began = time.perf_counter()
+        probes.append({"step": steps_done, "accuracy": probe(model)})
+        probe_s += time.perf_counter() - began
     minutes = (time.perf_counter() - start - probe_s) / 60
     save_dtype = getattr(torch, args.save_dtype)
     state = {k: v.detach().to(save_dtype).contiguous() for k, v in model.state_dict().items()}
