@@ -7,6 +7,8 @@ loss curve in `training.json` comes with per-task accuracy at the same steps.
 
 from __future__ import annotations
 
+import json
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -29,6 +31,18 @@ class Probe:
         self.instances: dict[str, list[Instance]] = {
             t.name: t.generate(offset + n, "train")[offset:] for t in self.tasks
         }
+        self.history: list[dict] = []  # {"step", "accuracy"} per probe
+        self.seconds = 0.0  # time spent probing, which is not training time
+
+    def record(self, model: torch.nn.Module, step: int) -> None:
+        """Probe at `step` (once), keep the result and its cost, print it."""
+        if self.history and self.history[-1]["step"] == step:
+            return
+        began = time.perf_counter()
+        accuracy = self(model)
+        self.seconds += time.perf_counter() - began
+        self.history.append({"step": step, "accuracy": accuracy})
+        print(f"probe step {step}: {json.dumps(accuracy)}", flush=True)
 
     def __call__(self, model: torch.nn.Module) -> dict[str, float]:
         special = resolve_special_tokens(Path("/nonexistent"), self.config, self.tokenizer)

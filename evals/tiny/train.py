@@ -205,22 +205,23 @@ def train(args: argparse.Namespace) -> dict:
                      mix=tuple(args.canvas_mix))
     first = None
     if args.first_tasks and args.first_steps:
+        unknown = set(args.first_tasks.split(",")) - set(examples)
+        if unknown:
+            raise SystemExit(f"--first-tasks {sorted(unknown)} are not among the trained tasks {sorted(examples)}")
         subset = {name: examples[name] for name in args.first_tasks.split(",")}
         first = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget, args.seed + 1,
                         mix=tuple(args.canvas_mix))
     probe = Probe(tokenizer, config, task_names, args.probe_n, offset=args.n_per_task,
                   dtype=torch.bfloat16 if args.precision == "bf16" else None) if args.probe_every else None
-    probes = []
     decay = [p for p in model.parameters() if p.dim() > 1]
     no_decay = [p for p in model.parameters() if p.dim() <= 1]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
     generator = torch.Generator().manual_seed(args.seed)
     curve, start, tokens, window = [], time.perf_counter(), 0, []
-    probe_s = 0.0  # probes are diagnostics: their time is not training time
     steps_done = 0
     for step in range(args.steps):
-        elapsed = time.perf_counter() - start - probe_s
+        elapsed = time.perf_counter() - start - (probe.seconds if probe else 0.0)
         if elapsed > args.max_minutes * 60:
             print(f"stopping at step {step}: {args.max_minutes} minutes reached", flush=True)
             break
@@ -241,20 +242,15 @@ def train(args: argparse.Namespace) -> dict:
         if steps_done % args.log_every == 0 or steps_done == args.steps:
             mean = sum(window) / len(window)
             window = []
-            elapsed = time.perf_counter() - start - probe_s
+            elapsed = time.perf_counter() - start - (probe.seconds if probe else 0.0)
             curve.append({"step": steps_done, "loss": round(mean, 4), "minutes": round(elapsed / 60, 2)})
             print(f"step {steps_done}/{args.steps} loss {mean:.4f} lr {lr_at(step, args):.2e} "
                   f"{tokens / elapsed:.0f} tok/s {elapsed / 60:.1f} min", flush=True)
-        if probe and (steps_done % args.probe_every == 0 or steps_done == args.steps):
-            began = time.perf_counter()
-            accuracy = probe(model)
-            probe_s += time.perf_counter() - began
-            probes.append({"step": steps_done, "accuracy": accuracy})
-            print(f"probe step {steps_done}: {json.dumps(accuracy)}", flush=True)
-    if probe and (not probes or probes[-1]["step"] != steps_done):  # stopped by the time cap
-        began = time.perf_counter()
-        probes.append({"step": steps_done, "accuracy": probe(model)})
-        probe_s += time.perf_counter() - began
+        if probe and steps_done % args.probe_every == 0:
+            probe.record(model, steps_done)
+    if probe:
+        probe.record(model, steps_done)  # the final weights, also when the time cap stopped the run
+    probe_s = probe.seconds if probe else 0.0
     minutes = (time.perf_counter() - start - probe_s) / 60
     save_dtype = getattr(torch, args.save_dtype)
     state = {k: v.detach().to(save_dtype).contiguous() for k, v in model.state_dict().items()}
@@ -264,7 +260,7 @@ def train(args: argparse.Namespace) -> dict:
     record = {
         "family": args.family, "parameters": n_params, "steps": steps_done, "minutes": round(minutes, 2),
         "probe_minutes": round(probe_s / 60, 2), "train_tokens": tokens, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "loss_curve": curve, "probes": probes, "env": environment("cpu", torch.float32, None),
+        "loss_curve": curve, "probes": probe.history if probe else [], "env": environment("cpu", torch.float32, None),
     }
     if previous is not None:  # a continued run: keep the earlier phases and total the cost
         record["previous"] = previous
