@@ -12,7 +12,7 @@ import dllm
 from dllm.evals.synthetic import make_corpus
 from dllm.evals.tiny import data
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
-from dllm.evals.tiny.train import autoregressive_loss, causal_mask, diffusion_loss, parse_args, train
+from dllm.evals.tiny.train import autoregressive_loss, causal_mask, diffusion_loss, mixed_loss, parse_args, train
 from dllm.testing import byte_tokenizer
 
 
@@ -95,7 +95,7 @@ def test_loss_follows_the_family_alignment(shifted):
 @pytest.mark.parametrize("family", ["llada", "dream"])
 def test_train_writes_a_loadable_checkpoint(tmp_path, family):
     out = tmp_path / f"tiny-{family}"
-    args = parse_args(["--family", family, "--out", str(out), "--steps", "3", "--n-per-task", "4", "--d-model", "32",
+    args = parse_args(["--family", family, "--out", str(out), "--schedule", "all:diffusion:3", "--n-per-task", "4", "--d-model", "32",
                        "--layers", "1", "--heads", "2", "--mlp", "48", "--vocab-size", "400", "--token-budget", "512",
                        "--log-every", "1", "--threads", "2"])
     record = train(args)
@@ -155,13 +155,49 @@ def test_autoregressive_loss_scores_the_next_token_for_every_family():
 
 def test_warm_start_then_diffusion_records_probes(tmp_path):
     out = tmp_path / "tiny"
-    args = parse_args(["--family", "llada", "--out", str(out), "--steps", "4", "--ar-steps", "2", "--n-per-task", "4",
+    args = parse_args(["--family", "llada", "--out", str(out), "--n-per-task", "4",
                        "--d-model", "32", "--layers", "1", "--heads", "2", "--mlp", "48", "--vocab-size", "400",
                        "--token-budget", "512", "--log-every", "2", "--probe-every", "4", "--probe-n", "1",
-                       "--tasks", "copy,add", "--first-tasks", "copy", "--first-steps", "1"])
+                       "--schedule", "copy:causal:1", "copy,add:causal:1", "copy,add:diffusion:2"])
     record = train(args)
-    assert [p["step"] for p in record["probes"]] == [4]
-    accuracy = record["probes"][0]["accuracy"]
+    assert [p["step"] for p in record["probes"]] == [1, 2, 4]
+    assert set(record["probes"][0]["accuracy"]) == {"copy", "mean"}
+    assert [point["phase"] for point in record["loss_curve"]] == [0, 1, 2]
+    accuracy = record["probes"][-1]["accuracy"]
     assert set(accuracy) == {"copy", "add", "mean"} and all(0 <= v <= 100 for v in accuracy.values())
     assert json.loads((out / "config.json").read_text())["torch_dtype"] == "bfloat16"
     assert dllm.load(out, device="cpu").dtype == torch.bfloat16
+
+
+class _Recorder(torch.nn.Module):
+    """Uniform logits; keeps what the loss fed it."""
+
+    def forward(self, ids, attention_mask=None):
+        self.ids, self.mask = ids, attention_mask
+        return torch.zeros(*ids.shape, 100, requires_grad=True)
+
+
+def test_mixed_loss_gives_clean_causal_rows_and_masked_bidirectional_rows():
+    batch = data.collate([([5, 6, 7], [10, 11, 12, 13, 14, 15])] * 6 + [([5, 6], [10, 11])] * 2, pad_id=0)
+    model = _Recorder()
+    loss = mixed_loss(model, batch, 99, torch.Generator().manual_seed(3), causal_share=0.5)
+    real = batch.attention_mask
+    causal_rows = [r for r in range(8) if not model.mask[r, 0][real[r]][:, real[r]].all()]
+    assert len(causal_rows) == 4
+    lower = torch.ones(9, 9, dtype=torch.bool).tril()
+    for r in range(8):
+        real = batch.attention_mask[r]
+        if r in causal_rows:
+            assert torch.equal(model.ids[r], batch.input_ids[r])
+            assert torch.equal(model.mask[r, 0][real][:, real], lower[real][:, real])
+        else:
+            assert model.mask[r, 0][real][:, real].all()
+            assert torch.equal(model.ids[r] == 99, (model.ids[r] != batch.input_ids[r]))
+    assert loss > torch.log(torch.tensor(100.0))  # the causal rows' ln V plus the masked rows' share
+
+
+def test_mixed_loss_with_only_causal_rows_is_the_autoregressive_loss():
+    batch = data.collate([([5, 6, 7], [10, 11, 12, 13])] * 4, pad_id=0)
+    model = _Oracle(batch.input_ids, True, True)
+    mixed = mixed_loss(model, batch, 99, torch.Generator().manual_seed(0), causal_share=1.0)
+    assert torch.isclose(mixed, autoregressive_loss(model, batch))

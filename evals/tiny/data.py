@@ -50,7 +50,7 @@ def encode_examples(tokenizer, eot_id: int, n_per_task: int, tasks: list[str] | 
 
 
 def generation_length(rng: random.Random, answer_len: int, long: bool,
-                      mix: tuple[float, float] = (0.55, 0.3)) -> int:
+                      mix: tuple[float, float] = (0.1, 0.85)) -> int:
     """A canvas length >= the answer: the evaluation length (64 short, 256 long) with
     probability mix[0], just past the answer with mix[1], otherwise much longer, so the
     canvas end says nothing about where the answer ends. Tight canvases cost less compute
@@ -74,7 +74,7 @@ class Batch:
 
 
 def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_budget: int,
-            seed: int, pool: int = 256, mix: tuple[float, float] = (0.55, 0.3)) -> Iterator[Batch]:
+            seed: int, pool: int = 256, mix: tuple[float, float] = (0.1, 0.85)) -> Iterator[Batch]:
     """Endless batches of about `token_budget` (padded) tokens: draw `pool` examples by
     task weight, sort by length, cut into batches, shuffle their order."""
     rng = random.Random(seed)

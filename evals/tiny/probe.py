@@ -34,17 +34,17 @@ class Probe:
         self.history: list[dict] = []  # {"step", "accuracy"} per probe
         self.seconds = 0.0  # time spent probing, which is not training time
 
-    def record(self, model: torch.nn.Module, step: int) -> None:
-        """Probe at `step` (once), keep the result and its cost, print it."""
+    def record(self, model: torch.nn.Module, step: int, tasks: tuple[str, ...] | list[str] | None = None) -> None:
+        """Probe `tasks` (default: all) at `step` (once), keep the result and its cost, print it."""
         if self.history and self.history[-1]["step"] == step:
             return
         began = time.perf_counter()
-        accuracy = self(model)
+        accuracy = self(model, tasks)
         self.seconds += time.perf_counter() - began
         self.history.append({"step": step, "accuracy": accuracy})
         print(f"probe step {step}: {json.dumps(accuracy)}", flush=True)
 
-    def __call__(self, model: torch.nn.Module) -> dict[str, float]:
+    def __call__(self, model: torch.nn.Module, tasks: tuple[str, ...] | list[str] | None = None) -> dict[str, float]:
         special = resolve_special_tokens(Path("/nonexistent"), self.config, self.tokenizer)
         lm = DiffusionLM(model, self.tokenizer, special, name="training", path=Path("."))
         accuracy = {}
@@ -54,6 +54,8 @@ class Probe:
         try:
             with torch.no_grad(), autocast:
                 for task in self.tasks:
+                    if tasks is not None and task.name not in tasks:
+                        continue
                     gen = task.generation_length
                     config, sampler = resolve_options("low_confidence", {
                         "max_new_tokens": gen, "block_length": gen, "steps": gen // self.tokens_per_step})
@@ -63,5 +65,6 @@ class Probe:
                     accuracy[task.name] = round(100.0 * sum(task.score(i, r.text) for i, r in zip(insts, results)) / len(insts), 1)
         finally:
             model.train(was_training)
-        accuracy["mean"] = round(sum(accuracy.values()) / len(accuracy), 1)
+        if accuracy:
+            accuracy["mean"] = round(sum(accuracy.values()) / len(accuracy), 1)
         return accuracy

@@ -1,0 +1,72 @@
+"""Training schedules: a list of phases, each a task set, an objective and a step count.
+
+    copy:causal:1400  copy:diffusion:800  list_ops:causal:1000  all:diffusion:3000
+
+Task sets are comma-separated task or group names of the synthetic suite (`list_ops`,
+`all`, ...). Every phase restarts the learning-rate schedule (a short warm-up, then a
+cosine decay to a tenth) and keeps the optimizer state: the measured way to grow a
+tiny model one task family at a time (see `train.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from dllm.evals.synthetic import get_tasks
+
+OBJECTIVES = ("causal", "diffusion", "mixed")
+_COPY_REVERSE = "copy,reverse"
+_WITH_LONG = "copy,reverse,long_copy,long_reverse"
+# Grows copy -> + reverse -> + the long-output family; 45 minutes cut the last phase.
+DEFAULT_SCHEDULE = (
+    "copy:causal:1600", "copy:diffusion:2600",
+    f"{_COPY_REVERSE}:causal:1000", f"{_COPY_REVERSE}:diffusion:2400",
+    f"{_WITH_LONG}:causal:800", f"{_WITH_LONG}:diffusion:6000",
+)
+
+
+@dataclass(slots=True, frozen=True)
+class Phase:
+    tasks: tuple[str, ...]
+    objective: str
+    steps: int
+
+    def __str__(self) -> str:
+        return f"{','.join(self.tasks)}:{self.objective}:{self.steps}"
+
+
+def parse_phase(text: str) -> Phase:
+    """`TASKS:OBJECTIVE:STEPS` -> Phase; a one-line error naming the bad part otherwise."""
+    parts = text.rsplit(":", 2)
+    if len(parts) != 3:
+        raise ValueError(f"schedule phase {text!r} is not TASKS:OBJECTIVE:STEPS (e.g. copy,reverse:causal:1000)")
+    names, objective, steps = parts
+    if objective not in OBJECTIVES:
+        raise ValueError(f"schedule phase {text!r}: objective {objective!r} is not one of {', '.join(OBJECTIVES)}")
+    if not steps.isdigit() or int(steps) == 0:
+        raise ValueError(f"schedule phase {text!r}: steps {steps!r} must be a positive integer")
+    try:
+        tasks = tuple(t.name for t in get_tasks(names.split(",")))
+    except KeyError as err:
+        raise ValueError(f"schedule phase {text!r}: {err.args[0]}") from None
+    return Phase(tasks, objective, int(steps))
+
+
+def parse_schedule(texts: list[str]) -> list[Phase]:
+    if not texts:
+        raise ValueError("the schedule is empty: give at least one TASKS:OBJECTIVE:STEPS phase")
+    return [parse_phase(t) for t in texts]
+
+
+def all_tasks(phases: list[Phase]) -> list[str]:
+    """Every task the schedule trains on, in first-seen order."""
+    return list(dict.fromkeys(t for phase in phases for t in phase.tasks))
+
+
+def lr_at(step_in_phase: int, phase_steps: int, lr: float, warmup: int) -> float:
+    """Linear warm-up over `warmup` steps, then cosine from `lr` down to `lr / 10`."""
+    if step_in_phase < warmup:
+        return lr * (step_in_phase + 1) / warmup
+    progress = (step_in_phase - warmup) / max(1, phase_steps - warmup)
+    return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
