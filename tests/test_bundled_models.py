@@ -38,9 +38,9 @@ def test_bundled_model_loads_by_name_and_answers_in_format(name):
 
 
 def test_generate_defaults_to_tiny_llada(capsys):
-    code, out, _ = run_cli(capsys, "generate", 'reverse: ["Amy Lee", "Bo Fox", "Cy Dunn"]', "-n", "32", "--json")
+    code, out, _ = run_cli(capsys, "generate", 'copy: ["Mia Nash", "Sue Vega", "Omar Ward"]', "-n", "32", "--json")
     data = json.loads(out.strip().splitlines()[-1])
-    assert code == 0 and data["model"] == "tiny-llada" and data["text"].startswith("[")
+    assert code == 0 and data["model"] == "tiny-llada" and data["text"] == '["Mia Nash", "Sue Vega", "Omar Ward"]'
 
 
 @pytest.mark.parametrize("name", FAMILIES)
