@@ -28,6 +28,7 @@ TASK_WEIGHTS = {
     "add": 3.0, "sub": 3.0, "latin_square": 1.2, "json_record": 1.5,
 }
 SHORT_CANVAS, LONG_CANVAS, MAX_CANVAS = 64, 256, 1024
+CANVAS_MIX = (0.1, 0.85)  # shares padded to the eval canvas / just past the answer (see train.py)
 
 
 @dataclass(slots=True)
@@ -50,7 +51,7 @@ def encode_examples(tokenizer, eot_id: int, n_per_task: int, tasks: list[str] | 
 
 
 def generation_length(rng: random.Random, answer_len: int, long: bool,
-                      mix: tuple[float, float] = (0.1, 0.85)) -> int:
+                      mix: tuple[float, float] = CANVAS_MIX) -> int:
     """A canvas length >= the answer: the evaluation length (64 short, 256 long) with
     probability mix[0], just past the answer with mix[1], otherwise much longer, so the
     canvas end says nothing about where the answer ends. Tight canvases cost less compute
@@ -74,7 +75,7 @@ class Batch:
 
 
 def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_budget: int,
-            seed: int, pool: int = 256, mix: tuple[float, float] = (0.1, 0.85)) -> Iterator[Batch]:
+            seed: int, pool: int = 256, mix: tuple[float, float] = CANVAS_MIX) -> Iterator[Batch]:
     """Endless batches of about `token_budget` (padded) tokens: draw `pool` examples by
     task weight, sort by length, cut into batches, shuffle their order."""
     rng = random.Random(seed)

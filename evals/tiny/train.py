@@ -57,9 +57,9 @@ from torch import nn
 
 from dllm.env import environment
 from dllm.evals.synthetic import make_corpus
-from dllm.evals.tiny.data import TASK_WEIGHTS, batches, corrupt, encode_examples
+from dllm.evals.tiny.data import CANVAS_MIX, batches, corrupt, encode_examples
 from dllm.evals.tiny.probe import Probe
-from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, Phase, all_tasks, lr_at, parse_schedule
+from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, all_tasks, lr_at, parse_schedule
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
 from dllm.models import aligned_logits
 from dllm.models.loader import build_model
@@ -72,7 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--family", choices=["llada", "dream"], required=True)
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
     p.add_argument("--schedule", nargs="+", default=list(DEFAULT_SCHEDULE), metavar="TASKS:OBJECTIVE:STEPS",
-                   help="phases in order (see schedule.py); objective causal or diffusion")
+                   help="phases in order (see schedule.py); objective causal, diffusion or mixed")
     p.add_argument("--token-budget", type=int, default=3072, help="padded tokens per batch")
     p.add_argument("--causal-share", type=float, default=0.5, help="share of causal rows in a mixed phase")
     p.add_argument("--lr", type=float, default=2e-3)
@@ -96,7 +96,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="bf16: autocast matmuls (fp32 master weights), ~2.8x faster on CPUs with AVX512-BF16")
     p.add_argument("--save-dtype", choices=["bfloat16", "float32"], default="bfloat16",
                    help="weights dtype on disk (the real LLaDA/Dream checkpoints are bfloat16)")
-    p.add_argument("--canvas-mix", type=float, nargs=2, default=(0.1, 0.85), metavar=("STANDARD", "TIGHT"),
+    p.add_argument("--canvas-mix", type=float, nargs=2, default=CANVAS_MIX, metavar=("STANDARD", "TIGHT"),
                    help="fractions of examples padded to the eval canvas and to just past the answer")
     p.add_argument("--probe-every", type=int, default=1000, help="held-out decode accuracy every N steps (0: off)")
     p.add_argument("--probe-n", type=int, default=16, help="held-out instances per short task in a probe")
@@ -142,6 +142,22 @@ def init_weights(model: nn.Module, n_layers: int) -> None:
         nn.init.normal_(p, std=std)
 
 
+def weighted_masked_ce(logits: torch.Tensor, batch, masked: torch.Tensor, p: torch.Tensor,
+                       max_weight: float | None, answer_tokens: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the aligned `logits` at `masked` positions, weighted by 1/p (capped at
+    ``max_weight`` when given), normalised by `answer_tokens`."""
+    ce = nn.functional.cross_entropy(logits[masked].float(), batch.input_ids[masked], reduction="none")
+    weights = (1.0 / p) if max_weight is None else (1.0 / p).clamp(max=max_weight)
+    weights = weights[:, None].expand_as(masked)[masked]
+    return (ce * weights).sum() / answer_tokens
+
+
+def next_token_ce(logits: torch.Tensor, batch, rows: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy where the logits at i - 1 score answer token i (of `rows` only, if given)."""
+    target = batch.answer_region[:, 1:] if rows is None else batch.answer_region[:, 1:] & rows[:, None]
+    return nn.functional.cross_entropy(logits[:, :-1][target].float(), batch.input_ids[:, 1:][target])
+
+
 def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator,
                    max_weight: float | None = None, precision: str = "fp32") -> torch.Tensor:
     """Masked-token cross-entropy weighted by 1/t (capped at ``max_weight`` when given),
@@ -149,10 +165,7 @@ def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Gener
     noisy, masked, p = corrupt(batch, mask_id, generator)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
         logits = aligned_logits(model, model(noisy, attention_mask=batch.attention_mask))
-    ce = nn.functional.cross_entropy(logits[masked].float(), batch.input_ids[masked], reduction="none")
-    weights = (1.0 / p) if max_weight is None else (1.0 / p).clamp(max=max_weight)
-    weights = weights[:, None].expand_as(masked)[masked]
-    return (ce * weights).sum() / batch.answer_region.sum()
+    return weighted_masked_ce(logits, batch, masked, p, max_weight, batch.answer_region.sum())
 
 
 def causal_mask(attention_mask: torch.Tensor) -> torch.Tensor:
@@ -169,8 +182,7 @@ def autoregressive_loss(model: nn.Module, batch, precision: str = "fp32") -> tor
     position i - 1 score token i, for every family (Dream keeps this layout afterwards)."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
         logits = model(batch.input_ids, attention_mask=causal_mask(batch.attention_mask))
-    target = batch.answer_region[:, 1:]
-    return nn.functional.cross_entropy(logits[:, :-1][target].float(), batch.input_ids[:, 1:][target])
+    return next_token_ce(logits, batch)
 
 
 def mixed_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator, causal_share: float,
@@ -190,14 +202,11 @@ def mixed_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
         logits = model(ids, attention_mask=mask)
     loss = logits.new_zeros((), dtype=torch.float32)
-    target = batch.answer_region[:, 1:] & is_causal[:, None]
-    if target.any():
-        loss = loss + nn.functional.cross_entropy(logits[:, :-1][target].float(), batch.input_ids[:, 1:][target])
+    if is_causal.any():
+        loss = loss + next_token_ce(logits, batch, is_causal)
     if masked.any():
-        ce = nn.functional.cross_entropy(aligned_logits(model, logits)[masked].float(), batch.input_ids[masked], reduction="none")
-        weights = (1.0 / p) if max_weight is None else (1.0 / p).clamp(max=max_weight)
-        weights = weights[:, None].expand_as(masked)[masked]
-        loss = loss + (ce * weights).sum() / (batch.answer_region & ~is_causal[:, None]).sum()
+        answer_tokens = (batch.answer_region & ~is_causal[:, None]).sum()
+        loss = loss + weighted_masked_ce(aligned_logits(model, logits), batch, masked, p, max_weight, answer_tokens)
     return loss
 
 
@@ -232,7 +241,7 @@ def train(args: argparse.Namespace) -> dict:
     generator = torch.Generator().manual_seed(args.seed)
     streams: dict[tuple[str, ...], object] = {}
     curve, start, tokens, window = [], time.perf_counter(), 0, []
-    steps_done, total = 0, sum(phase.steps for phase in phases)
+    steps_done, total, out_of_time = 0, sum(phase.steps for phase in phases), False
     for index, phase in enumerate(phases):
         print(f"phase {index + 1}/{len(phases)}: {phase}", flush=True)
         if phase.tasks not in streams:  # one seeded stream per task set, resumed when the set comes back
@@ -241,19 +250,14 @@ def train(args: argparse.Namespace) -> dict:
                                            args.seed + len(streams), mix=tuple(args.canvas_mix))
         warmup = args.warmup if index == 0 else args.phase_warmup
         for step in range(phase.steps):
-            if training_seconds(start, probe) > args.max_minutes * 60:
+            out_of_time = training_seconds(start, probe) > args.max_minutes * 60
+            if out_of_time:
                 break
             lr = lr_at(step, phase.steps, args.lr, warmup)
             for group in opt.param_groups:
                 group["lr"] = lr
             batch = next(streams[phase.tasks])
-            if phase.objective == "causal":
-                loss = autoregressive_loss(model, batch, args.precision)
-            elif phase.objective == "mixed":
-                loss = mixed_loss(model, batch, tokenizer.mask_token_id, generator, args.causal_share,
-                                  args.max_weight or None, args.precision)
-            else:
-                loss = diffusion_loss(model, batch, tokenizer.mask_token_id, generator, args.max_weight or None, args.precision)
+            loss = phase_loss(phase.objective, model, batch, tokenizer.mask_token_id, generator, args)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -269,10 +273,9 @@ def train(args: argparse.Namespace) -> dict:
                       f"{tokens / elapsed:.0f} tok/s {elapsed / 60:.1f} min", flush=True)
             if probe and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
                 probe.record(model, steps_done, phase.tasks)
-        else:
-            continue
-        print(f"stopping at step {steps_done}: {args.max_minutes} minutes reached", flush=True)
-        break
+        if out_of_time:
+            print(f"stopping at step {steps_done}: {args.max_minutes} minutes reached", flush=True)
+            break
     if probe:
         probe.record(model, steps_done, all_tasks(phases))  # the final weights, also when the time cap stopped the run
     probe_s = probe.seconds if probe else 0.0
@@ -294,6 +297,16 @@ def train(args: argparse.Namespace) -> dict:
     (args.out / "training.json").write_text(json.dumps(record, indent=2))
     print(json.dumps({k: record[k] for k in ("family", "parameters", "steps", "minutes", "train_tokens")}))
     return record
+
+
+def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator: torch.Generator,
+               args: argparse.Namespace) -> torch.Tensor:
+    max_weight = args.max_weight or None  # 0 on the command line: uncapped
+    if objective == "causal":
+        return autoregressive_loss(model, batch, args.precision)
+    if objective == "mixed":
+        return mixed_loss(model, batch, mask_id, generator, args.causal_share, max_weight, args.precision)
+    return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision)
 
 
 def training_seconds(start: float, probe: Probe | None) -> float:
