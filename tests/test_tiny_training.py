@@ -1,6 +1,7 @@
 """The tiny-model training pipeline: tokenizer, examples, corruption, loss, checkpoint."""
 
 import json
+import math
 import random
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def test_generation_length_covers_answer_and_varies():
     assert min(lengths) >= 20 and data.SHORT_CANVAS in lengths
     assert max(lengths) > data.SHORT_CANVAS and len(set(lengths)) > 20
     assert all(data.generation_length(rng, 300, long=True) >= 300 for _ in range(50))
+    assert all(data.generation_length(rng, 20, long=False, mix=None) == 21 for _ in range(20))
 
 
 def test_collate_left_pads_and_marks_answer_region():
@@ -64,6 +66,17 @@ def test_corrupt_masks_only_the_answer_region():
     assert ((p > 0) & (p <= 1)).all() and len(set(p.tolist())) == 8  # stratified: one t per row
     share = masked.sum(1).float() / 50
     assert torch.corrcoef(torch.stack([share, p]))[0, 1] > 0.8
+
+
+def test_suffix_corruption_masks_the_answer_end():
+    batch = data.collate([([5] * 3, [7] * 10), ([5], [7] * 4)] * 4, pad_id=0)
+    noisy, masked, p = data.corrupt(batch, 99, torch.Generator().manual_seed(1), suffix_share=1.0)
+    assert not masked[~batch.answer_region].any() and torch.equal(noisy == 99, masked)
+    for row in range(8):
+        bits = masked[row][batch.answer_region[row]].tolist()
+        n = len(bits)
+        assert bits == [False] * (n - sum(bits)) + [True] * sum(bits)  # a suffix
+        assert sum(bits) == max(1, math.ceil(p[row].item() * n))
 
 
 class _Oracle(torch.nn.Module):
@@ -161,6 +174,7 @@ def test_warm_start_then_diffusion_records_probes(tmp_path):
                        "--schedule", "copy:causal:1", "copy,add:causal:1", "copy,add:diffusion:2"])
     record = train(args)
     assert [p["step"] for p in record["probes"]] == [1, 2, 4]
+    assert [p["decode"] for p in record["probes"]] == ["causal", "causal", "diffusion"]
     assert set(record["probes"][0]["accuracy"]) == {"copy", "mean"}
     assert [point["phase"] for point in record["loss_curve"]] == [0, 1, 2]
     accuracy = record["probes"][-1]["accuracy"]
@@ -201,3 +215,37 @@ def test_mixed_loss_with_only_causal_rows_is_the_autoregressive_loss():
     model = _Oracle(batch.input_ids, True, True)
     mixed = mixed_loss(model, batch, 99, torch.Generator().manual_seed(0), causal_share=1.0)
     assert torch.isclose(mixed, autoregressive_loss(model, batch))
+
+
+class _CausalOracle(torch.nn.Module):
+    """Under a causal mask, puts all mass at the last position on the next token of a stored
+    answer (then end-of-turn); `wrong` shifts every token by one id."""
+
+    def __init__(self, answers: dict[tuple[int, ...], list[int]], eot: int, wrong: bool = False):
+        super().__init__()
+        self.answers, self.eot, self.wrong, self.vocab = answers, eot, wrong, 2048
+
+    def forward(self, ids, attention_mask=None):
+        assert attention_mask is not None and not attention_mask[0, 0, 0, 1:].any()  # causal
+        seq = ids[0].tolist()
+        prompt = next(p for p in self.answers if tuple(seq[:len(p)]) == p)
+        answer = self.answers[prompt] + [self.eot]
+        token = answer[min(len(seq) - len(prompt), len(answer) - 1)] + int(self.wrong)
+        logits = torch.zeros(1, len(seq), self.vocab)
+        logits[0, -1, token] = 1.0
+        return logits
+
+
+@pytest.mark.parametrize("wrong", [False, True])
+def test_causal_probe_decodes_left_to_right_until_end_of_turn(wrong):
+    from dllm.api import prompt_ids
+    from dllm.evals.tiny.probe import Probe
+
+    path = Path(dllm.__file__).parent / "assets" / "tiny-llada"
+    tok = AutoTokenizer.from_pretrained(path)
+    probe = Probe(tok, json.loads((path / "config.json").read_text()), ["copy", "reverse"], n=3, offset=0, dtype=None)
+    eot = tok.convert_tokens_to_ids(FAMILY_TOKENS["llada"]["eot_token"])
+    answers = {tuple(prompt_ids(tok, i.prompt, chat=True)): tok(i.answer, add_special_tokens=False)["input_ids"]
+               for insts in probe.instances.values() for i in insts}
+    accuracy = probe.causal(_CausalOracle(answers, eot, wrong))
+    assert accuracy == ({"copy": 0.0, "reverse": 0.0, "mean": 0.0} if wrong else {"copy": 100.0, "reverse": 100.0, "mean": 100.0})

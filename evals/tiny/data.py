@@ -51,11 +51,14 @@ def encode_examples(tokenizer, eot_id: int, n_per_task: int, tasks: list[str] | 
 
 
 def generation_length(rng: random.Random, answer_len: int, long: bool,
-                      mix: tuple[float, float] = CANVAS_MIX) -> int:
+                      mix: tuple[float, float] | None = CANVAS_MIX) -> int:
     """A canvas length >= the answer: the evaluation length (64 short, 256 long) with
     probability mix[0], just past the answer with mix[1], otherwise much longer, so the
     canvas end says nothing about where the answer ends. Tight canvases cost less compute
-    per supervised answer token (EOS padding is easy to learn)."""
+    per supervised answer token (EOS padding is easy to learn). `mix` None: one EOS only
+    (causal phases, where decoding stops at end-of-turn and the padding teaches nothing)."""
+    if mix is None:
+        return answer_len + 1
     standard = LONG_CANVAS if long else SHORT_CANVAS
     u = rng.random()
     if u < mix[0]:
@@ -75,7 +78,7 @@ class Batch:
 
 
 def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_budget: int,
-            seed: int, pool: int = 256, mix: tuple[float, float] = CANVAS_MIX) -> Iterator[Batch]:
+            seed: int, pool: int = 256, mix: tuple[float, float] | None = CANVAS_MIX) -> Iterator[Batch]:
     """Endless batches of about `token_budget` (padded) tokens: draw `pool` examples by
     task weight, sort by length, cut into batches, shuffle their order."""
     rng = random.Random(seed)
@@ -115,14 +118,27 @@ def collate(items: list[tuple[list[int], list[int]]], pad_id: int) -> Batch:
     return Batch(ids, attn, region)
 
 
-def corrupt(batch: Batch, mask_id: int, generator: torch.Generator, eps: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def corrupt(batch: Batch, mask_id: int, generator: torch.Generator, eps: float = 1e-3,
+            suffix_share: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """LLaDA's forward process on the answer region: each row draws t ~ U(0, 1)
     (stratified across the batch to cut variance) and masks each answer token with
-    probability p = (1 - eps) t + eps. Returns (noisy ids, masked positions, p per row)."""
+    probability p = (1 - eps) t + eps. Returns (noisy ids, masked positions, p per row).
+
+    A `suffix_share` of the rows instead mask the last ceil(p * answer) answer tokens: the
+    states a left-to-right-ish greedy decode visits (the answer's start decoded, the rest
+    masked), which random masks of a long answer almost never produce."""
     rows = batch.input_ids.shape[0]
     u = (torch.rand((), generator=generator) + torch.arange(rows) / rows) % 1.0
     p = (1 - eps) * u + eps
     masked = (torch.rand(batch.input_ids.shape, generator=generator) < p[:, None]) & batch.answer_region
+    if suffix_share > 0:
+        region = batch.answer_region
+        length = region.sum(1, keepdim=True)
+        offset = region.cumsum(1) - 1  # index within the answer region
+        cut = length - (p[:, None] * length).ceil().clamp(min=1)
+        suffix = region & (offset >= cut)
+        as_suffix = torch.rand(rows, generator=generator) < suffix_share
+        masked = torch.where(as_suffix[:, None], suffix, masked)
     noisy = torch.where(masked, torch.full_like(batch.input_ids, mask_id), batch.input_ids)
     return noisy, masked, p
 

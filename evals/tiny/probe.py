@@ -14,14 +14,15 @@ from pathlib import Path
 
 import torch
 
-from dllm.api import DiffusionLM, resolve_options
+from dllm.api import DiffusionLM, prompt_ids, resolve_options
 from dllm.evals.synthetic import Instance, get_tasks
 from dllm.models.tokens import resolve_special_tokens
 
 
 class Probe:
     """Decodes `n` held-out instances of each short task with `low_confidence`, committing
-    `tokens_per_step` tokens per step (the training budget cannot afford k = 1 often)."""
+    `tokens_per_step` tokens per step (the training budget cannot afford k = 1 often); after a
+    causal phase, greedy left-to-right decoding under a causal mask (`causal`) instead."""
 
     def __init__(self, tokenizer, config: dict, task_names: list[str], n: int, offset: int,
                  tokens_per_step: int = 2, dtype: torch.dtype | None = torch.bfloat16) -> None:
@@ -34,19 +35,51 @@ class Probe:
         self.history: list[dict] = []  # {"step", "accuracy"} per probe
         self.seconds = 0.0  # time spent probing, which is not training time
 
-    def record(self, model: torch.nn.Module, step: int, tasks: tuple[str, ...] | list[str] | None = None) -> None:
-        """Probe `tasks` (default: all) at `step` (once), keep the result and its cost, print it."""
+    def record(self, model: torch.nn.Module, step: int, tasks: tuple[str, ...] | list[str] | None = None,
+               causal: bool = False) -> None:
+        """Probe `tasks` (default: all) at `step` (once), keep the result and its cost, print it.
+        `causal`: decode left to right under a causal mask (what a causal phase trains)."""
         if self.history and self.history[-1]["step"] == step:
             return
         began = time.perf_counter()
-        accuracy = self(model, tasks)
+        accuracy = self.causal(model, tasks) if causal else self(model, tasks)
         self.seconds += time.perf_counter() - began
-        self.history.append({"step": step, "accuracy": accuracy})
-        print(f"probe step {step}: {json.dumps(accuracy)}", flush=True)
+        self.history.append({"step": step, "accuracy": accuracy, "decode": "causal" if causal else "diffusion"})
+        print(f"probe step {step} ({'causal' if causal else 'diffusion'}): {json.dumps(accuracy)}", flush=True)
 
     def __call__(self, model: torch.nn.Module, tasks: tuple[str, ...] | list[str] | None = None) -> dict[str, float]:
+        """Diffusion decoding with the real engine."""
         special = resolve_special_tokens(Path("/nonexistent"), self.config, self.tokenizer)
         lm = DiffusionLM(model, self.tokenizer, special, name="training", path=Path("."))
+
+        def decode(task, insts: list[Instance]) -> list[str]:
+            gen = task.generation_length
+            config, sampler = resolve_options("low_confidence", {
+                "max_new_tokens": gen, "block_length": gen, "steps": gen // self.tokens_per_step})
+            return [r.text for r in lm.generate_ids([lm.encode(i.prompt, chat=True) for i in insts], config, sampler)]
+
+        return self._accuracy(model, tasks, decode)
+
+    def causal(self, model: torch.nn.Module, tasks: tuple[str, ...] | list[str] | None = None) -> dict[str, float]:
+        """Greedy next-token decoding under a causal mask (the logits at i score token i + 1
+        for both families, as in a causal phase) up to the first stop token."""
+        from dllm.evals.tiny.train import causal_mask
+
+        stop = set(resolve_special_tokens(Path("/nonexistent"), self.config, self.tokenizer).stop_ids)
+
+        def decode_one(prompt: str, limit: int) -> str:
+            ids, out = prompt_ids(self.tokenizer, prompt, chat=True), []
+            for _ in range(limit):
+                x = torch.tensor([ids + out])
+                token = int(model(x, attention_mask=causal_mask(torch.ones_like(x, dtype=torch.bool)))[0, -1].argmax())
+                if token in stop:
+                    break
+                out.append(token)
+            return self.tokenizer.decode(out, skip_special_tokens=True)
+
+        return self._accuracy(model, tasks, lambda task, insts: [decode_one(i.prompt, task.generation_length) for i in insts])
+
+    def _accuracy(self, model: torch.nn.Module, tasks, decode) -> dict[str, float]:
         accuracy = {}
         was_training = model.training
         model.eval()
@@ -56,13 +89,9 @@ class Probe:
                 for task in self.tasks:
                     if tasks is not None and task.name not in tasks:
                         continue
-                    gen = task.generation_length
-                    config, sampler = resolve_options("low_confidence", {
-                        "max_new_tokens": gen, "block_length": gen, "steps": gen // self.tokens_per_step})
                     insts = self.instances[task.name]
-                    ids = [lm.encode(i.prompt, chat=True) for i in insts]
-                    results = lm.generate_ids(ids, config, sampler)
-                    accuracy[task.name] = round(100.0 * sum(task.score(i, r.text) for i, r in zip(insts, results)) / len(insts), 1)
+                    outputs = decode(task, insts)
+                    accuracy[task.name] = round(100.0 * sum(task.score(i, o) for i, o in zip(insts, outputs)) / len(insts), 1)
         finally:
             model.train(was_training)
         if accuracy:
