@@ -26,7 +26,8 @@ class Probe:
 
     def __init__(self, tokenizer, config: dict, task_names: list[str], n: int, offset: int,
                  tokens_per_step: int = 2, dtype: torch.dtype | None = torch.bfloat16) -> None:
-        self.tokenizer, self.config, self.dtype = tokenizer, config, dtype
+        self.tokenizer, self.dtype = tokenizer, dtype
+        self.special = resolve_special_tokens(Path("/nonexistent"), config, tokenizer)
         self.tokens_per_step = tokens_per_step
         self.tasks = [t for t in get_tasks(task_names) if t.generation_length <= 64]
         self.instances: dict[str, list[Instance]] = {
@@ -49,8 +50,7 @@ class Probe:
 
     def __call__(self, model: torch.nn.Module, tasks: tuple[str, ...] | list[str] | None = None) -> dict[str, float]:
         """Diffusion decoding with the real engine."""
-        special = resolve_special_tokens(Path("/nonexistent"), self.config, self.tokenizer)
-        lm = DiffusionLM(model, self.tokenizer, special, name="training", path=Path("."))
+        lm = DiffusionLM(model, self.tokenizer, self.special, name="training", path=Path("."))
 
         def decode(task, insts: list[Instance]) -> list[str]:
             gen = task.generation_length
@@ -65,7 +65,7 @@ class Probe:
         for both families, as in a causal phase) up to the first stop token."""
         from dllm.evals.tiny.train import causal_mask
 
-        stop = set(resolve_special_tokens(Path("/nonexistent"), self.config, self.tokenizer).stop_ids)
+        stop = set(self.special.stop_ids)
 
         def decode_one(prompt: str, limit: int) -> str:
             ids, out = prompt_ids(self.tokenizer, prompt, chat=True), []
