@@ -4,8 +4,8 @@
 
 Task sets are comma-separated task or group names of the synthetic suite (`list_ops`,
 `all`, ...). Every phase restarts the learning-rate schedule (a short warm-up, then a
-cosine decay to a tenth) and keeps the optimizer state: the measured way to grow a
-tiny model one task family at a time (see `train.py`).
+cosine decay to a tenth) and keeps the optimizer state, so a later phase can add tasks
+or switch objective on the weights the earlier ones trained (see `train.py`).
 """
 
 from __future__ import annotations

@@ -256,10 +256,11 @@ def train(args: argparse.Namespace) -> dict:
     steps_done, total, out_of_time = 0, sum(phase.steps for phase in phases), False
     for index, phase in enumerate(phases):
         print(f"phase {index + 1}/{len(phases)}: {phase}", flush=True)
-        key = (phase.tasks, phase.objective == "causal")
+        causal = phase.objective == "causal"
+        key = (phase.tasks, causal)
         if key not in streams:  # one seeded stream per task set and layout, resumed when it comes back
             subset = {name: examples[name] for name in phase.tasks}
-            mix = None if phase.objective == "causal" else tuple(args.canvas_mix)
+            mix = None if causal else tuple(args.canvas_mix)
             streams[key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget,
                                    args.seed + len(streams), mix=mix)
         warmup = args.warmup if index == 0 else args.phase_warmup
@@ -286,12 +287,12 @@ def train(args: argparse.Namespace) -> dict:
                 print(f"step {steps_done}/{total} {phase.objective} loss {mean:.4f} lr {lr:.2e} "
                       f"{tokens / elapsed:.0f} tok/s {elapsed / 60:.1f} min", flush=True)
             if probe and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
-                probe.record(model, steps_done, phase.tasks, causal=phase.objective == "causal")
+                probe.record(model, steps_done, phase.tasks, causal=causal)
         if out_of_time:
             print(f"stopping at step {steps_done}: {args.max_minutes} minutes reached", flush=True)
             break
     if probe:
-        probe.record(model, steps_done, all_tasks(phases), causal=phase.objective == "causal")  # the final weights, also when the time cap stopped the run
+        probe.record(model, steps_done, all_tasks(phases), causal=causal)  # the final weights, also when the time cap stopped the run
     probe_s = probe.seconds if probe else 0.0
     minutes = (time.perf_counter() - start - probe_s) / 60
     save_dtype = getattr(torch, args.save_dtype)
