@@ -249,3 +249,27 @@ def test_causal_probe_decodes_left_to_right_until_end_of_turn(wrong):
                for insts in probe.instances.values() for i in insts}
     accuracy = probe.causal(_CausalOracle(answers, eot, wrong))
     assert accuracy == ({"copy": 0.0, "reverse": 0.0, "mean": 0.0} if wrong else {"copy": 100.0, "reverse": 100.0, "mean": 100.0})
+
+
+def test_task_weights_override_the_default_mix():
+    examples = {name: [data.Example([token], [7, 8], name)] for name, token in (("copy", 1), ("reverse", 2))}
+    stream = data.batches(examples, pad_id=0, eos_id=9, token_budget=64, seed=0, mix=None,
+                          task_weights={"reverse": 9.0})
+    firsts = torch.cat([next(stream).input_ids[:, 0] for _ in range(40)])
+    assert 0.85 < (firsts == 2).float().mean() < 0.95  # 9:1 against the default 1:1
+
+
+@pytest.mark.parametrize("flag", ["nosuch=1", "copy=0", "copy=x"])
+def test_bad_task_weight_is_refused(flag, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--family", "llada", "--out", "x", "--task-weight", flag])
+    assert "--task-weight" in capsys.readouterr().err
+
+
+def test_probe_takes_a_quarter_as_many_long_instances():
+    from dllm.evals.tiny.probe import Probe
+
+    path = Path(dllm.__file__).parent / "assets" / "tiny-llada"
+    tok = AutoTokenizer.from_pretrained(path)
+    probe = Probe(tok, json.loads((path / "config.json").read_text()), ["copy", "long_copy"], n=8, offset=0, dtype=None)
+    assert {name: len(insts) for name, insts in probe.instances.items()} == {"copy": 8, "long_copy": 2}

@@ -78,12 +78,14 @@ class Batch:
 
 
 def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_budget: int,
-            seed: int, pool: int = 256, mix: tuple[float, float] | None = CANVAS_MIX) -> Iterator[Batch]:
+            seed: int, pool: int = 256, mix: tuple[float, float] | None = CANVAS_MIX,
+            task_weights: dict[str, float] | None = None) -> Iterator[Batch]:
     """Endless batches of about `token_budget` (padded) tokens: draw `pool` examples by
-    task weight, sort by length, cut into batches, shuffle their order."""
+    task weight (`TASK_WEIGHTS`, overridden by `task_weights`), sort by length, cut into
+    batches, shuffle their order."""
     rng = random.Random(seed)
     names = list(examples)
-    weights = [TASK_WEIGHTS[n] for n in names]
+    weights = [{**TASK_WEIGHTS, **(task_weights or {})}[n] for n in names]
     cursor = {n: 0 for n in names}
     while True:
         drawn = []

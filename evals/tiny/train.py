@@ -67,7 +67,7 @@ from torch import nn
 
 from dllm.env import environment
 from dllm.evals.synthetic import make_corpus
-from dllm.evals.tiny.data import CANVAS_MIX, batches, corrupt, encode_examples
+from dllm.evals.tiny.data import CANVAS_MIX, TASK_WEIGHTS, batches, corrupt, encode_examples
 from dllm.evals.tiny.probe import Probe
 from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, all_tasks, lr_at, parse_schedule
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
@@ -87,6 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--causal-share", type=float, default=0.5, help="share of causal rows in a mixed phase")
     p.add_argument("--suffix-share", type=float, default=0.0,
                    help="share of diffusion rows masked as an answer suffix instead of at random (see data.corrupt)")
+    p.add_argument("--task-weight", action="append", default=[], metavar="TASK=W", type=task_weight,
+                   help="sampling weight of a task's examples (default: data.TASK_WEIGHTS); repeatable")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps of the first phase")
     p.add_argument("--phase-warmup", type=int, default=50, help="warm-up steps of every later phase")
@@ -115,6 +117,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--init-from", type=Path, default=None,
                    help="continue from this checkpoint (its tokenizer and weights; its training.json is kept)")
     return p.parse_args(argv)
+
+
+def task_weight(text: str) -> tuple[str, float]:
+    """`copy=2` -> ("copy", 2.0), for ``--task-weight``."""
+    name, _, value = text.partition("=")
+    if name not in TASK_WEIGHTS:
+        raise argparse.ArgumentTypeError(f"unknown task {name!r}: one of {', '.join(TASK_WEIGHTS)}")
+    try:
+        weight = float(value)
+    except ValueError:
+        weight = -1.0
+    if weight <= 0:
+        raise argparse.ArgumentTypeError(f"weight {value!r} of {name} must be a positive number (e.g. {name}=0.5)")
+    return name, weight
 
 
 def build_tokenizer(family: str, vocab_size: int):
@@ -262,7 +278,7 @@ def train(args: argparse.Namespace) -> dict:
             subset = {name: examples[name] for name in phase.tasks}
             mix = None if causal else tuple(args.canvas_mix)
             streams[key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget,
-                                   args.seed + len(streams), mix=mix)
+                                   args.seed + len(streams), mix=mix, task_weights=dict(args.task_weight))
         warmup = args.warmup if index == 0 else args.phase_warmup
         for step in range(phase.steps):
             out_of_time = training_seconds(start, probe) > args.max_minutes * 60
