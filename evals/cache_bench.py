@@ -35,6 +35,13 @@ def measure(lm, tasks, gen: int, sampler: str, cache: str, limit: int, batch_siz
     }
 
 
+def speedup(row: dict, base: dict | None) -> float | None:
+    """tokens/s against the same run's no-cache row; None without one, or when it generated nothing."""
+    if base is None or not base["tokens_per_s"]:
+        return None
+    return row["tokens_per_s"] / base["tokens_per_s"]
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="KV-cache policies: speed, NFE, accuracy, memory")
     p.add_argument("--models", nargs="+", default=["tiny-llada", "tiny-dream"])
@@ -57,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
                 for cache in args.caches:
                     row = measure(lm, tasks, gen, sampler, cache, args.limit, args.batch_size)
                     base = base or (row if cache == "none" else None)
-                    row["speedup_vs_none"] = row["tokens_per_s"] / base["tokens_per_s"] if base else None
+                    row["speedup_vs_none"] = speedup(row, base)
                     rows.append(row)
                     print(f"{name} G={gen} {sampler:>14} {cache:>6}: acc {row['accuracy']:5.1f}  NFE {row['nfe_per_sample']:6.1f}  "
                           f"{row['tokens_per_s']:7.1f} tok/s  x{row['speedup_vs_none'] or 0:.2f}  "

@@ -51,3 +51,11 @@ def test_pareto_and_sweep_reports(tmp_path, ckpt_dir):
     rows = parallel_sweep.sweep_model(lm, get_tasks(["copy", "add"]), [1, 2], 2, 2, 2, reused={})
     table = parallel_sweep.markdown("m", rows)
     assert "| copy |" in table and "k=2" in table and "tokens/forward" in table
+
+
+def test_cache_bench_speedup_needs_a_no_cache_row_that_generated():
+    from dllm.evals.cache_bench import speedup
+
+    assert speedup({"tokens_per_s": 30.0}, {"tokens_per_s": 10.0}) == 3.0
+    assert speedup({"tokens_per_s": 30.0}, {"tokens_per_s": 0.0}) is None
+    assert speedup({"tokens_per_s": 30.0}, None) is None
