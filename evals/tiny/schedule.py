@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from dllm.evals.synthetic import get_tasks
 
 OBJECTIVES = ("causal", "diffusion", "mixed")
-# The shipped recipe: the ten list ops, a causal warm start then masked diffusion (held-out
-# numbers in the README). Growing from copy a family at a time never got past copy + reverse:
+# The shipped recipe's first stage: the ten list ops, a causal warm start then masked
+# diffusion; the bundled models then add the long lists in a short diffusion stage through
+# `--init-from` (commands and held-out numbers in the README). Growing from copy a family at a time never got past copy + reverse:
 # adding the long family or eight list ops in short stages erased what was learnt.
 DEFAULT_SCHEDULE = ("list_ops:causal:8500", "list_ops:diffusion:7500")
 
