@@ -85,7 +85,8 @@ def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_
     batches, shuffle their order."""
     rng = random.Random(seed)
     names = list(examples)
-    weights = [{**TASK_WEIGHTS, **(task_weights or {})}[n] for n in names]
+    table = {**TASK_WEIGHTS, **(task_weights or {})}
+    weights = [table[n] for n in names]
     cursor = {n: 0 for n in names}
     while True:
         drawn = []
