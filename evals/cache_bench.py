@@ -20,14 +20,18 @@ from dllm.evals.runner import EvalSettings, evaluate
 from dllm.evals.synthetic import get_tasks
 
 
-def measure(lm, tasks, gen: int, sampler: str, cache: str, limit: int, batch_size: int) -> dict:
+def measure(lm, tasks, gen: int, sampler: str, cache: str, limit: int, batch_size: int,
+            refresh_interval: int = 0) -> dict:
     options = {"temperature": 0.0, "block_length": 32, "cache": cache}
+    if refresh_interval and cache in ("prefix", "dual"):
+        options["cache_args"] = {"refresh_interval": refresh_interval}
     steps = gen if sampler == "low_confidence" else None
     if steps:
         options["steps"] = steps
     results, _ = evaluate(lm, tasks, EvalSettings(sampler, options, gen, None, limit, batch_size))
     return {
-        "gen_length": gen, "sampler": sampler, "cache": cache, "accuracy": results["mean_accuracy"],
+        "gen_length": gen, "sampler": sampler, "cache": cache, "cache_args": options.get("cache_args"),
+        "accuracy": results["mean_accuracy"],
         "nfe_per_sample": results["nfe_per_sample"], "tokens_per_forward": results["tokens_per_forward"],
         "tokens_per_s": results["tokens_per_s"],
         "kv_cache_peak_mb": max(t["kv_cache_peak_mb"] for t in results["tasks"].values()),
@@ -49,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--samplers", nargs="+", default=["low_confidence", "threshold"])
     p.add_argument("--caches", nargs="+", default=["none", "prefix", "dual", "sparse"])
     p.add_argument("--tasks", default="long")
+    p.add_argument("--refresh-interval", type=int, default=0,
+                   help="prefix/dual: also refresh every N steps inside a block (0: block starts only)")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--output", type=Path, default=Path("runs/cache"))
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
             for sampler in args.samplers:
                 base = None
                 for cache in args.caches:
-                    row = measure(lm, tasks, gen, sampler, cache, args.limit, args.batch_size)
+                    row = measure(lm, tasks, gen, sampler, cache, args.limit, args.batch_size, args.refresh_interval)
                     base = base or (row if cache == "none" else None)
                     row["speedup_vs_none"] = speedup(row, base)
                     rows.append(row)
