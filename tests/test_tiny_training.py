@@ -273,3 +273,23 @@ def test_probe_takes_a_quarter_as_many_long_instances():
     tok = AutoTokenizer.from_pretrained(path)
     probe = Probe(tok, json.loads((path / "config.json").read_text()), ["copy", "long_copy"], n=8, offset=0, dtype=None)
     assert {name: len(insts) for name, insts in probe.instances.items()} == {"copy": 8, "long_copy": 2}
+
+
+def test_long_lists_get_their_own_canvas_mix():
+    examples = {name: [data.Example([token], [7] * 100, name)] for name, token in (("copy", 1), ("long_copy", 2))}
+    stream = data.batches(examples, pad_id=0, eos_id=9, token_budget=4096, seed=0, long_mix=(0.0, 0.0))
+    canvases = {1: [], 2: []}
+    for _ in range(40):
+        batch = next(stream)
+        prompts = batch.input_ids.gather(1, (~batch.attention_mask).sum(1, keepdim=True)).squeeze(1)
+        for token, canvas in zip(prompts.tolist(), batch.answer_region.sum(1).tolist()):
+            canvases[token].append(canvas)
+    assert canvases[2] and all(256 <= c <= 1024 for c in canvases[2])  # long: only the 256-1024 draw
+    assert sum(c <= 116 for c in canvases[1]) > 0.8 * len(canvases[1])  # short: mostly tight
+
+
+@pytest.mark.parametrize("flag", ["--canvas-mix", "--long-canvas-mix"])
+def test_bad_canvas_mix_is_refused(flag, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--family", "llada", "--out", "x", flag, "0.6", "0.6"])
+    assert flag in capsys.readouterr().err

@@ -29,6 +29,9 @@ TASK_WEIGHTS = {
 }
 SHORT_CANVAS, LONG_CANVAS, MAX_CANVAS = 64, 256, 1024
 CANVAS_MIX = (0.1, 0.85)  # shares padded to the eval canvas / just past the answer (see train.py)
+# The long lists keep a fifth of their canvases between 256 and 1024 positions: with 5% (the
+# short tasks' share) the models ended them after ~50 tokens, or at once, on a 1024 canvas.
+LONG_CANVAS_MIX = (0.1, 0.7)
 
 
 @dataclass(slots=True)
@@ -79,10 +82,12 @@ class Batch:
 
 def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_budget: int,
             seed: int, pool: int = 256, mix: tuple[float, float] | None = CANVAS_MIX,
-            task_weights: dict[str, float] | None = None) -> Iterator[Batch]:
+            task_weights: dict[str, float] | None = None,
+            long_mix: tuple[float, float] = LONG_CANVAS_MIX) -> Iterator[Batch]:
     """Endless batches of about `token_budget` (padded) tokens: draw `pool` examples by
     task weight (`TASK_WEIGHTS`, overridden by `task_weights`), sort by length, cut into
-    batches, shuffle their order."""
+    batches, shuffle their order. Canvases follow `mix` (`long_mix` for the long lists;
+    None: one EOS per answer)."""
     rng = random.Random(seed)
     names = list(examples)
     table = {**TASK_WEIGHTS, **(task_weights or {})}
@@ -93,7 +98,8 @@ def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_
         for name in rng.choices(names, weights, k=pool):
             ex = examples[name][cursor[name] % len(examples[name])]
             cursor[name] += 1
-            gen = generation_length(rng, len(ex.answer), name.startswith("long"), mix)
+            long = name.startswith("long")
+            gen = generation_length(rng, len(ex.answer), long, long_mix if long and mix is not None else mix)
             drawn.append((ex.prompt, ex.answer + [eos_id] * (gen - len(ex.answer))))
         drawn.sort(key=lambda pa: len(pa[0]) + len(pa[1]))
         groups, current = [], []

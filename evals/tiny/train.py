@@ -70,7 +70,7 @@ from torch import nn
 
 from dllm.env import environment
 from dllm.evals.synthetic import make_corpus
-from dllm.evals.tiny.data import CANVAS_MIX, TASK_WEIGHTS, batches, corrupt, encode_examples
+from dllm.evals.tiny.data import CANVAS_MIX, LONG_CANVAS_MIX, TASK_WEIGHTS, batches, corrupt, encode_examples
 from dllm.evals.tiny.probe import Probe
 from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, all_tasks, lr_at, parse_schedule
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
@@ -115,11 +115,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="weights dtype on disk (the real LLaDA/Dream checkpoints are bfloat16)")
     p.add_argument("--canvas-mix", type=float, nargs=2, default=CANVAS_MIX, metavar=("STANDARD", "TIGHT"),
                    help="fractions of examples padded to the eval canvas and to just past the answer")
+    p.add_argument("--long-canvas-mix", type=float, nargs=2, default=LONG_CANVAS_MIX, metavar=("STANDARD", "TIGHT"),
+                   help="the same for the long lists (the rest: 256 to 1024 positions)")
     p.add_argument("--probe-every", type=int, default=1000, help="held-out decode accuracy every N steps (0: off)")
     p.add_argument("--probe-n", type=int, default=16, help="held-out instances per short task in a probe")
     p.add_argument("--init-from", type=Path, default=None,
                    help="continue from this checkpoint (its tokenizer and weights; its training.json is kept)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    for flag in ("canvas_mix", "long_canvas_mix"):
+        shares = getattr(args, flag)
+        if min(shares) < 0 or sum(shares) > 1:
+            p.error(f"--{flag.replace('_', '-')} {shares[0]} {shares[1]}: two shares >= 0 summing to at most 1 (e.g. 0.1 0.7)")
+    return args
 
 
 def task_weight(text: str) -> tuple[str, float]:
@@ -281,7 +288,8 @@ def train(args: argparse.Namespace) -> dict:
             subset = {name: examples[name] for name in phase.tasks}
             mix = None if causal else tuple(args.canvas_mix)
             streams[key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget,
-                                   args.seed + len(streams), mix=mix, task_weights=dict(args.task_weight))
+                                   args.seed + len(streams), mix=mix, task_weights=dict(args.task_weight),
+                                   long_mix=tuple(args.long_canvas_mix))
         warmup = args.warmup if index == 0 else args.phase_warmup
         for step in range(phase.steps):
             out_of_time = training_seconds(start, probe) > args.max_minutes * 60
