@@ -31,10 +31,11 @@ def bench(model, dtype, device, sampler, chat, batch_size, repeats, warmup, outp
     lm = dllm.load(model, dtype=dtype, device=device)
     result = run_bench(lm, policy, config, batch_size, repeats, warmup, chat)
     table = Table(title=f"dllm bench: {model} / {sampler} (batch {batch_size}, {config.max_new_tokens} new tokens)")
-    for col in ("tokens/s", "NFE/row", "tokens/forward", "latency s", "ms/step", "peak MB"):
+    for col in ("tokens/s", "NFE/row", "tokens/forward", "latency s", "ms/step", "peak MB", "KV MB"):
         table.add_column(col, justify="right")
     table.add_row(f"{result['tokens_per_s']:.1f}", f"{result['nfe_per_row']:.1f}", f"{result['tokens_per_forward']:.3f}",
-                  f"{result['latency_s_mean']:.3f}", f"{result['latency_ms_per_step']:.2f}", f"{result['peak_memory_mb']:.0f}")
+                  f"{result['latency_s_mean']:.3f}", f"{result['latency_ms_per_step']:.2f}", f"{result['peak_memory_mb']:.0f}",
+                  f"{result['kv_cache_peak_mb']:.1f}")
     Console(stderr=True).print(table)
     line = json.dumps(result)
     if output:

@@ -53,7 +53,8 @@ def run_bench(lm: DiffusionLM, sampler: Sampler, config: GenerationConfig, batch
         generated = sum(r.generated_tokens for r in results)
         nfe = sum(r.nfe for r in results)
         runs.append({"wall_s": wall, "generated_tokens": generated, "nfe_total": nfe,
-                     "steps_max": max(r.steps for r in results)})
+                     "steps_max": max(r.steps for r in results),
+                     "kv_cache_peak_bytes": max(r.kv_cache_peak_bytes for r in results)})
     walls = [r["wall_s"] for r in runs]
     generated = sum(r["generated_tokens"] for r in runs)
     nfe = sum(r["nfe_total"] for r in runs)
@@ -61,6 +62,7 @@ def run_bench(lm: DiffusionLM, sampler: Sampler, config: GenerationConfig, batch
         "model": lm.name,
         "sampler": sampler.name,
         "sampler_params": {f.name: getattr(sampler, f.name) for f in sampler.parameters()},
+        "cache": config.cache,
         "max_new_tokens": config.max_new_tokens,
         "block_length": config.block_length,
         "steps": config.steps,
@@ -78,6 +80,7 @@ def run_bench(lm: DiffusionLM, sampler: Sampler, config: GenerationConfig, batch
         "latency_ms_per_step": 1000 * sum(walls) / sum(r["steps_max"] for r in runs),
         "peak_memory_mb": peak_memory_mb(lm.device),
         "peak_memory_kind": "cuda max allocated" if lm.device.type == "cuda" else "process peak RSS",
+        "kv_cache_peak_mb": max(r["kv_cache_peak_bytes"] for r in runs) / 2**20,
         "runs": runs,
         "env": environment(lm.device, lm.dtype, batch_size),
     }

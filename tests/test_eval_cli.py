@@ -2,6 +2,9 @@
 
 import json
 
+import pytest
+import torch
+
 from dllm.evals.runner import EvalSettings, task_options
 from dllm.evals.synthetic import TASKS
 from test_cli import run_cli
@@ -59,3 +62,27 @@ def test_cache_bench_speedup_needs_a_no_cache_row_that_generated():
     assert speedup({"tokens_per_s": 30.0}, {"tokens_per_s": 10.0}) == 3.0
     assert speedup({"tokens_per_s": 30.0}, {"tokens_per_s": 0.0}) is None
     assert speedup({"tokens_per_s": 30.0}, None) is None
+
+
+@pytest.mark.parametrize("family", ["llada", "dream"])
+def test_random_weights_bench_times_every_cache(family):
+    from dllm.evals.random_weights_bench import bench_caches, random_lm
+    from dllm.testing import byte_tokenizer, tiny_config
+
+    lm = random_lm(family, "cpu", torch.float32, config=tiny_config(family, byte_tokenizer(family)))
+    rows = bench_caches(lm, "low_confidence", ["none", "dual", "sparse"], [1, 2], gen_length=16, block_length=8,
+                        steps=None, repeats=1, bandwidth_gbs=100.0)
+    assert [(r["cache"], r["batch_size"]) for r in rows] == [(c, b) for c in ("none", "dual", "sparse") for b in (1, 2)]
+    kv = {(r["cache"], r["batch_size"]): r["kv_cache_peak_mb"] for r in rows}
+    assert kv[("none", 1)] == 0 and 0 < kv[("sparse", 1)] < kv[("dual", 1)] < kv[("dual", 2)]
+    assert all(r["weight_read_bound_ms"] == 1000 * r["weight_bytes"] / 1e11 for r in rows)
+
+
+def test_random_weights_bench_without_cuda_says_so(capsys):
+    from dllm.evals.random_weights_bench import main
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(SystemExit):
+        main(["--device", "cuda"])
+    assert "--device cpu" in capsys.readouterr().err
