@@ -169,3 +169,15 @@ def test_dream_tokenizer_class_loads_without_remote_code(tmp_path):
     lm = dllm.load(d, device="cpu")
     assert lm.tokenizer.convert_tokens_to_ids("<|im_end|>") in lm.special.stop_ids
     assert lm.tokenizer.decode(lm.tokenizer("hello")["input_ids"]) == "hello"
+
+
+def test_rewritten_checkpoint_keeps_no_tokenizer_load_state(tmp_path):
+    from dllm.models.writer import write_checkpoint
+
+    source = write_tiny_checkpoint(tmp_path / "a", "llada")
+    lm = dllm.load(source, device="cpu")  # a tokenizer loaded from disk, as `train.py --init-from` has
+    state = {k: v.contiguous() for k, v in lm.model.state_dict().items()}
+    out = write_checkpoint(tmp_path / "b", json.loads((source / "config.json").read_text()), state, lm.tokenizer)
+    saved = json.loads((out / "tokenizer_config.json").read_text())
+    assert "is_local" not in saved and "local_files_only" not in saved
+    assert dllm.load(out, device="cpu").tokenizer.mask_token == lm.tokenizer.mask_token

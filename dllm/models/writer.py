@@ -76,6 +76,7 @@ def write_checkpoint(
         save_weights(state, staging, shards)
         if tokenizer is not None:
             tokenizer.save_pretrained(str(staging))
+            _drop_load_state(staging / "tokenizer_config.json")
         _default_permissions(staging)
         if directory.exists():
             shutil.rmtree(directory)
@@ -84,3 +85,13 @@ def write_checkpoint(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return directory
+
+
+def _drop_load_state(path: Path) -> None:
+    """A tokenizer loaded from disk saves how it was loaded (``is_local``, ``local_files_only``);
+    those describe the writer's machine, not the checkpoint."""
+    if path.exists():
+        config = json.loads(path.read_text())
+        dropped = [config.pop(key) for key in ("is_local", "local_files_only") if key in config]
+        if dropped:
+            path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")

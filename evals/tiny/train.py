@@ -39,9 +39,11 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   prediction; Dream keeps its shift). Growing from copy a family at a time failed (adding
   the long family or eight list ops in short stages erased copy and reverse), as did the
   whole suite at once (d 128, 4 layers: loss 1.58 -> 1.05 after 5,000 causal steps).
-* The long lists join only in a short late diffusion stage (``--init-from``, 8 minutes): in
-  every phase from the start (two threads, weights 0.35 / 0.5) the diffusion phase stayed at
-  0-1% held-out accuracy for 8,000 steps after a causal phase at copy 100 / reverse 63.
+* The long lists join only in a late diffusion stage (``--init-from``, lr 1e-3): in every
+  phase from the start (two threads, weights 0.35 / 0.5) the diffusion phase stayed at 0-1%
+  held-out accuracy for 8,000 steps after a causal phase at copy 100 / reverse 63. A fifth of
+  their canvases run from 256 to 1024 positions (``--long-canvas-mix``): with the short
+  tasks' 5% the models ended them after ~50 tokens, or at once, on a 1024 canvas.
 * ``--suffix-share`` (off by default): a share of diffusion rows masks an answer suffix, the
   states a left-to-right greedy decode visits. Adapting the causal list-op model at 0.5 was
   as good as random masks (held-out mean 49% vs 52% at step 2,500), so the default keeps
