@@ -46,7 +46,7 @@ def test_generate_defaults_to_tiny_llada(capsys):
 @pytest.mark.parametrize("name", FAMILIES)
 def test_bundled_model_copies_held_out_lists(name):
     """Greedy, one token per step, on test-split instances (disjoint from training): Dream
-    scores 100% and LLaDA 95% on 100 of them (the sweep JSONs in evals/results/), so 5 of 10 leaves room for other CPUs' bf16 rounding."""
+    scores 100% and LLaDA 100% on 100 of them (the sweep JSONs in evals/results/), so 5 of 10 leaves room for other CPUs' bf16 rounding."""
     lm = dllm.load(name, device="cpu")
     task = get_tasks(["copy"])[0]
     instances = task.generate(10, "test")
