@@ -30,6 +30,7 @@ class GenerationResult:
     finish_reason: str  # "stop" (a stop token was generated) or "length"
     wall_s: float = 0.0
     kv_cache_peak_bytes: int = 0  # the batch's stored K/V at its peak (0 without a cache)
+    full_nfe: int = 0  # forwards over the whole canvas: all of ``nfe`` without a cache, the refreshes with one
     canvas_ids: list[int] = field(default_factory=list, repr=False)
 
     @property
@@ -126,6 +127,7 @@ class DiffusionLM:
             finish_reason="length" if cut is None else "stop",
             wall_s=wall,
             kv_cache_peak_bytes=state.kv_cache_peak_bytes,
+            full_nfe=int(state.full_nfe[row]) if state.full_nfe is not None else 0,
             canvas_ids=canvas,
         )
 

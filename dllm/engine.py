@@ -36,7 +36,8 @@ class StepState:
 
     Tensors cover the generation region ``[B, max_new_tokens]`` and are live views of
     the canvas: clone them to keep a history. ``confidence`` is NaN where nothing was
-    scored this step. ``nfe`` counts each row's forward passes so far.
+    scored this step. ``nfe`` counts each row's forward passes so far, ``full_nfe`` those
+    that fed the whole canvas (all of them without a cache; the refreshes with one).
     """
 
     block: int
@@ -49,6 +50,7 @@ class StepState:
     finished: torch.Tensor
     nfe: torch.Tensor
     steps: torch.Tensor
+    full_nfe: torch.Tensor | None = None
     kv_cache_peak_bytes: int = 0  # stored K/V of the whole batch, at its largest so far
 
 
@@ -71,6 +73,7 @@ class Canvas:
         self.first_real = torch.tensor([width - len(p) for p in prompts], device=device)
         self.finished = torch.zeros(len(prompts), dtype=torch.bool, device=device)
         self.nfe = torch.zeros(len(prompts), dtype=torch.long, device=device)
+        self.full_nfe = torch.zeros_like(self.nfe)
         self.cache = NoCache()  # the generation's cache policy (per call: policies hold state)
         self.steps = torch.zeros(len(prompts), dtype=torch.long, device=device)
 
@@ -176,8 +179,12 @@ class DenoisingEngine:
 
     def _forward(self, canvas: Canvas, rows: torch.Tensor, start: int, end: int, cfg_scale: float, step: int) -> torch.Tensor:
         """One counted forward for ``rows``, through the generation's cache policy."""
-        canvas.nfe[rows] += 2 if cfg_scale > 0 else 1
-        return canvas.cache.logits(self, canvas, rows, start, end, step, cfg_scale)
+        cost = 2 if cfg_scale > 0 else 1
+        canvas.nfe[rows] += cost
+        logits = canvas.cache.logits(self, canvas, rows, start, end, step, cfg_scale)
+        if canvas.cache.last_forward_full:
+            canvas.full_nfe[rows] += cost
+        return logits
 
     def _step_input(self, canvas, rows, own, logits, start, end, block, step, steps, config, generator, state) -> StepInput:
         canvas.steps[rows] += 1
@@ -241,5 +248,5 @@ class DenoisingEngine:
         return StepState(
             block=inp.block, step=inp.step, block_range=(g0, g1), rows=inp.rows, tokens=canvas.generation,
             committed=committed, confidence=confidence, finished=canvas.finished, nfe=canvas.nfe, steps=canvas.steps,
-            kv_cache_peak_bytes=canvas.cache.peak_bytes,
+            full_nfe=canvas.full_nfe, kv_cache_peak_bytes=canvas.cache.peak_bytes,
         )

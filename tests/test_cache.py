@@ -125,3 +125,16 @@ def test_cache_option_errors(tiny_lm):
         lm.generate("Hi", max_new_tokens=8, cache="dual", cache_args={"bogus": 1})
     with pytest.raises(ConfigError, match="guidance"):
         lm.generate("Hi", max_new_tokens=8, cache="dual", cfg_scale=1.0)
+
+
+@pytest.mark.parametrize("family", ["llada", "dream"])
+def test_full_forwards_are_counted_per_policy(tiny_lm, family):
+    """Without a cache every forward feeds the whole canvas; prefix/dual do so once per
+    block (the refresh), sparse twice (step 0, then the step that evicts), plus refreshes."""
+    lm = tiny_lm(family)
+    opts = dict(max_new_tokens=16, block_length=8, steps=16, early_stop=False)  # 2 blocks of 8 steps
+    none = lm.generate(PROMPTS, **opts)
+    assert all(r.full_nfe == r.nfe == 16 for r in none)
+    for cache, args, full in [("prefix", {}, 2), ("dual", {}, 2), ("dual", {"refresh_interval": 2}, 8), ("sparse", {}, 4)]:
+        for r in lm.generate(PROMPTS, cache=cache, cache_args=args, **opts):
+            assert (r.nfe, r.full_nfe) == (16, full), (cache, args, r)

@@ -64,6 +64,15 @@ def test_cache_bench_speedup_needs_a_no_cache_row_that_generated():
     assert speedup({"tokens_per_s": 30.0}, None) is None
 
 
+def test_cache_bench_ceiling_is_no_cache_forwards_over_full_ones():
+    from dllm.evals.cache_bench import full_forward_ceiling
+
+    base = {"nfe_per_sample": 12.0, "full_nfe_per_sample": 12.0}
+    assert full_forward_ceiling({"full_nfe_per_sample": 4.0}, base) == 3.0
+    assert full_forward_ceiling({"full_nfe_per_sample": 0.0}, base) is None
+    assert full_forward_ceiling({"full_nfe_per_sample": 4.0}, None) is None
+
+
 @pytest.mark.parametrize("family", ["llada", "dream"])
 def test_random_weights_bench_times_every_cache(family):
     from dllm.evals.random_weights_bench import bench_caches, random_lm

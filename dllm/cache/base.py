@@ -4,6 +4,8 @@ A policy gets the engine (model, canvas helpers) and returns aligned float32 log
 block, like ``DenoisingEngine.block_logits``. Keys and values are stored after RoPE: the
 canvas layout never moves, so cached keys never need re-rotation. Policies hold per-call
 state (a fresh one is made for every generation) and track ``peak_bytes`` of stored K/V.
+``last_forward_full`` says whether the latest forward fed the whole canvas (no cache, or a
+refresh) rather than part of it, so the engine can count full forwards per row.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class CachePolicy:
 
     def __init__(self) -> None:
         self.peak_bytes = 0
+        self.last_forward_full = True
 
     def logits(self, engine, canvas, rows: torch.Tensor, start: int, end: int, step: int, cfg_scale: float) -> torch.Tensor:
         return engine.block_logits(canvas, rows, start, end, cfg_scale)

@@ -61,7 +61,8 @@ class PrefixCache(CachePolicy):
         self.entry: CacheEntry | None = None
 
     def logits(self, engine, canvas, rows, start, end, step, cfg_scale) -> torch.Tensor:
-        if self.entry is None or self.schedule.refresh_now(step):
+        self.last_forward_full = self.entry is None or self.schedule.refresh_now(step)
+        if self.last_forward_full:
             logits, self.entry = record_full(engine, canvas, rows)
             self._track(self.entry.tensors())
             return engine.select(logits, self.entry.left, start, end)
