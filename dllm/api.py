@@ -127,7 +127,7 @@ class DiffusionLM:
             finish_reason="length" if cut is None else "stop",
             wall_s=wall,
             kv_cache_peak_bytes=state.kv_cache_peak_bytes,
-            full_nfe=int(state.full_nfe[row]) if state.full_nfe is not None else 0,
+            full_nfe=int(state.full_nfe[row]),
             canvas_ids=canvas,
         )
 

@@ -50,7 +50,7 @@ class StepState:
     finished: torch.Tensor
     nfe: torch.Tensor
     steps: torch.Tensor
-    full_nfe: torch.Tensor | None = None
+    full_nfe: torch.Tensor
     kv_cache_peak_bytes: int = 0  # stored K/V of the whole batch, at its largest so far
 
 

@@ -98,10 +98,9 @@ class SparseCache(CachePolicy):
         self.kept_valid: list[torch.Tensor] = []
 
     def logits(self, engine, canvas, rows, start, end, step, cfg_scale) -> torch.Tensor:
+        self.last_forward_full = step == 0 or self.entry is None  # step 0, and the step-1 forward that evicts
         if step == 0:
             self.entry = None
-        self.last_forward_full = self.entry is None  # step 0, and the step-1 forward that evicts
-        if step == 0:
             return engine.block_logits(canvas, rows, start, end, cfg_scale)
         q0, q1 = query_range(engine, canvas, start, end, upto_canvas_end=False)
         if self.entry is None:
