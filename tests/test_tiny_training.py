@@ -293,3 +293,82 @@ def test_bad_canvas_mix_is_refused(flag, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--family", "llada", "--out", "x", flag, "0.6", "0.6"])
     assert flag in capsys.readouterr().err
+
+
+def _name_tokenizer():
+    """A suite tokenizer big enough to keep every name one token (what the MQAR phase needs)."""
+    from dllm.evals.tiny.train import build_tokenizer
+
+    return build_tokenizer("llada", 1024)
+
+
+def test_mqar_rows_target_each_queried_last_name():
+    from dllm.evals.tiny.recall import QUERIES, recall_batch, recall_rows
+
+    first, last = list(range(100, 160)), list(range(200, 260))
+    rows = recall_rows(first, last, 7, 50, torch.Generator().manual_seed(0), pairs=(3, 6))
+    for seq, target in rows:
+        pairs = seq[:seq.index(7)]
+        assert 3 <= len(pairs) // 2 <= 6 and len(set(pairs[0::2])) == len(pairs) // 2
+        lookup = dict(zip(pairs[0::2], pairs[1::2]))
+        queried = [(seq[i - 1], seq[i]) for i, t in enumerate(target) if t]
+        assert len(queried) == QUERIES and all(lookup[k] == v for k, v in queried)
+    batch = recall_batch(rows, pad_id=0)
+    assert batch.answer_region.sum() == 50 * QUERIES
+    assert not (batch.answer_region & ~batch.attention_mask).any() and batch.attention_mask[:, -1].all()
+
+
+def test_mqar_accuracy_is_full_for_an_oracle_and_low_for_a_guesser():
+    from dllm.evals.tiny.recall import recall_accuracy, recall_batch, recall_rows
+
+    batch = recall_batch(recall_rows(list(range(100, 160)), list(range(200, 260)), 7, 64,
+                                     torch.Generator().manual_seed(1)), pad_id=0)
+
+    class Next(torch.nn.Module):  # scores, at i, the token at i + 1 (what the causal loss wants)
+        def __init__(self, shift: int):
+            super().__init__()
+            self.shift = shift
+
+        def forward(self, ids, attention_mask=None):
+            return torch.nn.functional.one_hot(ids.roll(-self.shift, 1), 300).float()
+
+    assert recall_accuracy(Next(1), batch) == 100.0
+    assert recall_accuracy(Next(3), batch) < 40.0  # the previous query's last name: right by chance only
+
+
+def test_mqar_phase_is_causal_only_and_not_a_probed_task():
+    from dllm.evals.tiny.schedule import all_tasks, parse_schedule
+
+    phases = parse_schedule(["mqar:causal:5", "copy:causal:5"])
+    assert phases[0].tasks == ("mqar",) and all_tasks(phases) == ["copy"]
+    with pytest.raises(ValueError, match="mqar trains causally only"):
+        parse_schedule(["mqar:diffusion:5"])
+    with pytest.raises(ValueError, match="unknown synthetic task"):
+        parse_schedule(["mqar,copy:causal:5"])
+
+
+def test_mqar_refuses_a_tokenizer_that_splits_names():
+    from dllm.evals.tiny.recall import name_token_ids
+
+    with pytest.raises(ValueError, match="needs every name as one token"):
+        name_token_ids(byte_tokenizer("llada"))
+    first, last = name_token_ids(_name_tokenizer())
+    assert len(set(first)) == len(set(last)) == 60 and not set(first) & set(last)
+
+
+def test_mqar_then_list_ops_records_recall_accuracy(tmp_path):
+    out = tmp_path / "tiny"
+    args = parse_args(["--family", "llada", "--out", str(out), "--n-per-task", "4", "--d-model", "32", "--layers", "1",
+                       "--heads", "2", "--mlp", "48", "--token-budget", "512", "--log-every", "1", "--probe-every", "10",
+                       "--probe-n", "1", "--schedule", "mqar:causal:2", "copy:causal:1", "--mqar-pairs", "3", "5"])
+    record = train(args)
+    recall = [point.get("recall_accuracy") for point in record["loss_curve"]]
+    assert recall[2] is None and all(0 <= r <= 100 for r in recall[:2])
+    assert [p["step"] for p in record["probes"]] == [3] and set(record["probes"][0]["accuracy"]) == {"copy", "mean"}
+
+
+@pytest.mark.parametrize("pairs", [["0", "3"], ["5", "2"], ["2", "61"]])
+def test_bad_mqar_pairs_are_refused(pairs, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--family", "llada", "--out", "x", "--mqar-pairs", *pairs])
+    assert "--mqar-pairs" in capsys.readouterr().err
