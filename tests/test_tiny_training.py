@@ -335,14 +335,30 @@ def test_mqar_accuracy_is_full_for_an_oracle_and_low_for_a_guesser():
     assert recall_accuracy(Next(1), batch) == 100.0
     assert recall_accuracy(Next(3), batch) < 40.0  # the previous query's last name: right by chance only
 
+    class SamePosition(torch.nn.Module):  # the masked diffusion view: a target sees its key, not itself
+        shifted_logits = False
 
-def test_mqar_phase_is_causal_only_and_not_a_probed_task():
+        def forward(self, ids, attention_mask=None):
+            assert attention_mask.dim() == 2 and (ids == 299).sum() == batch.answer_region.sum()
+            keys = ids.roll(1, 1)  # the first name before each target
+            pairs = {}
+            for row, col in (~batch.answer_region).nonzero().tolist():
+                if col and ids[row, col] != 299:
+                    pairs[(row, int(ids[row, col - 1]))] = int(ids[row, col])
+            rows = torch.arange(ids.shape[0])[:, None].expand_as(ids)
+            answer = [[pairs.get((r, int(k)), 0) for r, k in zip(rr, kk)] for rr, kk in zip(rows.tolist(), keys)]
+            return torch.nn.functional.one_hot(torch.tensor(answer), 300).float()
+
+    assert recall_accuracy(SamePosition(), batch, mask_id=299) == 100.0
+
+
+def test_mqar_phase_is_causal_or_diffusion_and_not_a_probed_task():
     from dllm.evals.tiny.schedule import all_tasks, parse_schedule
 
-    phases = parse_schedule(["mqar:causal:5", "copy:causal:5"])
-    assert phases[0].tasks == ("mqar",) and all_tasks(phases) == ["copy"]
-    with pytest.raises(ValueError, match="mqar trains causally only"):
-        parse_schedule(["mqar:diffusion:5"])
+    phases = parse_schedule(["mqar:causal:5", "mqar:diffusion:5", "copy:causal:5"])
+    assert phases[0].tasks == phases[1].tasks == ("mqar",) and all_tasks(phases) == ["copy"]
+    with pytest.raises(ValueError, match="mqar trains causal or diffusion only"):
+        parse_schedule(["mqar:mixed:5"])
     with pytest.raises(ValueError, match="unknown synthetic task"):
         parse_schedule(["mqar,copy:causal:5"])
 
@@ -360,11 +376,12 @@ def test_mqar_then_list_ops_records_recall_accuracy(tmp_path):
     out = tmp_path / "tiny"
     args = parse_args(["--family", "llada", "--out", str(out), "--n-per-task", "4", "--d-model", "32", "--layers", "1",
                        "--heads", "2", "--mlp", "48", "--token-budget", "512", "--log-every", "1", "--probe-every", "10",
-                       "--probe-n", "1", "--schedule", "mqar:causal:2", "copy:causal:1", "--mqar-pairs", "3", "5"])
+                       "--probe-n", "1", "--schedule", "mqar:causal:2", "mqar:diffusion:1", "copy:causal:1",
+                       "--mqar-pairs", "3", "5"])
     record = train(args)
     recall = [point.get("recall_accuracy") for point in record["loss_curve"]]
-    assert recall[2] is None and all(0 <= r <= 100 for r in recall[:2])
-    assert [p["step"] for p in record["probes"]] == [3] and set(record["probes"][0]["accuracy"]) == {"copy", "mean"}
+    assert recall[3] is None and all(0 <= r <= 100 for r in recall[:3])
+    assert [p["step"] for p in record["probes"]] == [4] and set(record["probes"][0]["accuracy"]) == {"copy", "mean"}
 
 
 @pytest.mark.parametrize("pairs", [["0", "3"], ["5", "2"], ["2", "61"]])

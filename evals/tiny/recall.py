@@ -24,7 +24,7 @@ import torch
 from dllm.evals.synthetic.pools import FIRST_NAMES, LAST_NAMES
 from dllm.evals.tiny.data import Batch
 
-RECALL_TASK = "mqar"  # the schedule's name for this phase's data (causal phases only)
+RECALL_TASK = "mqar"  # the schedule's name for this phase's data (causal or diffusion phases)
 # 2-4 pairs: with 3-6 (the list ops' lengths) the step formed within 300 steps for three
 # seeds and model pairs and not in 600-2,000 steps for three others (Dream seed 0 among them);
 # with 2-4 it formed within 300 steps in all three runs tried, two of them failures at 3-6.
@@ -86,17 +86,25 @@ def recall_batches(tokenizer, sep: int, token_budget: int, seed: int,
         yield recall_batch(recall_rows(first, last, sep, rows, generator, pairs), tokenizer.pad_token_id)
 
 
-def recall_accuracy(model: torch.nn.Module, batch: Batch) -> float:
-    """Held-out teacher-forced accuracy (%) on the queried last names, under a causal mask."""
+def recall_accuracy(model: torch.nn.Module, batch: Batch, mask_id: int | None = None) -> float:
+    """Held-out accuracy (%) on the queried last names: teacher-forced under a causal mask, or,
+    given `mask_id`, with every target masked and bidirectional attention (what a diffusion
+    phase trains; each family's logits aligned to the position they score)."""
     from dllm.evals.tiny.train import causal_mask
+    from dllm.models import aligned_logits
 
+    target = batch.answer_region
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            logits = model(batch.input_ids, attention_mask=causal_mask(batch.attention_mask))
+            if mask_id is None:
+                logits = model(batch.input_ids, attention_mask=causal_mask(batch.attention_mask))
+                hits = logits[:, :-1].argmax(-1)[target[:, 1:]] == batch.input_ids[:, 1:][target[:, 1:]]
+            else:
+                noisy = batch.input_ids.masked_fill(target, mask_id)
+                logits = aligned_logits(model, model(noisy, attention_mask=batch.attention_mask))
+                hits = logits.argmax(-1)[target] == batch.input_ids[target]
     finally:
         model.train(was_training)
-    target = batch.answer_region[:, 1:]
-    hits = logits[:, :-1].argmax(-1)[target] == batch.input_ids[:, 1:][target]
     return round(100.0 * hits.float().mean().item(), 1)

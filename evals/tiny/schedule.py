@@ -50,8 +50,8 @@ def parse_phase(text: str) -> Phase:
     if not steps.isdigit() or int(steps) == 0:
         raise ValueError(f"schedule phase {text!r}: steps {steps!r} must be a positive integer")
     if names == RECALL_TASK:
-        if objective != "causal":
-            raise ValueError(f"schedule phase {text!r}: {RECALL_TASK} trains causally only (e.g. {RECALL_TASK}:causal:600)")
+        if objective == "mixed":
+            raise ValueError(f"schedule phase {text!r}: {RECALL_TASK} trains causal or diffusion only (e.g. {RECALL_TASK}:causal:600)")
         return Phase((RECALL_TASK,), objective, int(steps))
     try:
         tasks = tuple(t.name for t in get_tasks(names.split(",")))

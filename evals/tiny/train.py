@@ -330,7 +330,7 @@ def train(args: argparse.Namespace) -> dict:
                 elapsed = training_seconds(start, probe)
                 curve.append({"step": steps_done, "phase": index, "loss": round(mean, 4), "minutes": round(elapsed / 60, 2)})
                 if recall:  # held-out recall accuracy is cheap: one forward over 256 rows
-                    curve[-1]["recall_accuracy"] = recall_accuracy(model, recall_probe)
+                    curve[-1]["recall_accuracy"] = recall_accuracy(model, recall_probe, None if causal else tokenizer.mask_token_id)
                 print(f"step {steps_done}/{total} {phase.objective} loss {mean:.4f} lr {lr:.2e} "
                       f"{tokens / elapsed:.0f} tok/s {elapsed / 60:.1f} min"
                       + (f" recall {curve[-1]['recall_accuracy']}%" if recall else ""), flush=True)
