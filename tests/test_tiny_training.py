@@ -389,3 +389,31 @@ def test_bad_mqar_pairs_are_refused(pairs, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--family", "llada", "--out", "x", "--mqar-pairs", *pairs])
     assert "--mqar-pairs" in capsys.readouterr().err
+
+
+def test_annealed_mask_goes_from_causal_to_bidirectional_and_never_opens_padding():
+    from dllm.evals.tiny.train import annealed_mask
+
+    attn = torch.ones(4, 40, dtype=torch.bool)
+    attn[1, :7] = False
+    gen = torch.Generator().manual_seed(0)
+    assert torch.equal(annealed_mask(attn, 0.0, gen), causal_mask(attn))
+    full = annealed_mask(attn, 1.0, gen)
+    assert torch.equal(full | causal_mask(attn), attn[:, None, None, :] | causal_mask(attn))
+    half = annealed_mask(attn, 0.5, gen)
+    future = ~causal_mask(attn) & attn[:, None, None, :]
+    share = (half & future).sum() / future.sum()
+    assert 0.4 < share < 0.6 and not (half & ~attn[:, None, None, :] & ~torch.eye(40, dtype=torch.bool)).any()
+
+
+def test_annealing_covers_the_first_diffusion_steps(tmp_path, monkeypatch):
+    from dllm.evals.tiny import train as train_module
+
+    seen = []
+    real = train_module.diffusion_loss
+    monkeypatch.setattr(train_module, "diffusion_loss", lambda *a, **k: seen.append(a[-1]) or real(*a, **k))
+    args = parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--n-per-task", "4", "--d-model", "32",
+                       "--layers", "1", "--heads", "2", "--mlp", "48", "--vocab-size", "400", "--token-budget", "512",
+                       "--probe-every", "0", "--anneal-steps", "4", "--schedule", "copy:causal:2", "copy:diffusion:6"])
+    train_module.train(args)
+    assert seen == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]

@@ -54,6 +54,9 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   states a left-to-right greedy decode visits. Adapting the causal list-op model at 0.5 was
   as good as random masks (held-out mean 49% vs 52% at step 2,500), so the default keeps
   LLaDA's objective.
+* ``--anneal-steps`` (off by default): the first diffusion steps of a run open the causal
+  mask gradually (DiffuLLaMA). After an MQAR + list-ops causal stage it is the one conversion
+  tried that kept part of the binding skill (Dream, decoded left to right; README).
 * The loss is normalised by the answer tokens in the whole batch rather than per example.
 * bf16 autocast (``--precision``), fp32 master weights: 2.8x the fp32 throughput on
   AVX512-BF16 CPUs; the causal phase learns a little slower per step (0.22 vs 0.06 at
@@ -103,6 +106,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="sampling weight of a task's examples (default: data.TASK_WEIGHTS); repeatable")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
+    p.add_argument("--anneal-steps", type=int, default=0,
+                   help="open the causal mask over the run's first N diffusion steps (train.annealed_mask; 0: off)")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps of the first phase")
     p.add_argument("--phase-warmup", type=int, default=50, help="warm-up steps of every later phase")
@@ -210,12 +215,15 @@ def next_token_ce(logits: torch.Tensor, batch, rows: torch.Tensor | None = None)
 
 
 def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator,
-                   max_weight: float | None = None, precision: str = "fp32", suffix_share: float = 0.0) -> torch.Tensor:
+                   max_weight: float | None = None, precision: str = "fp32", suffix_share: float = 0.0,
+                   open_share: float = 1.0) -> torch.Tensor:
     """Masked-token cross-entropy weighted by 1/t (capped at ``max_weight`` when given),
-    normalised by the batch's answer tokens."""
+    normalised by the batch's answer tokens. `open_share` < 1: attention is causal plus that
+    share of the future keys (`annealed_mask`)."""
     noisy, masked, p = corrupt(batch, mask_id, generator, suffix_share=suffix_share)
+    mask = batch.attention_mask if open_share >= 1 else annealed_mask(batch.attention_mask, open_share, generator)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-        logits = aligned_logits(model, model(noisy, attention_mask=batch.attention_mask))
+        logits = aligned_logits(model, model(noisy, attention_mask=mask))
     return weighted_masked_ce(logits, batch, masked, p, max_weight, batch.answer_region.sum())
 
 
@@ -226,6 +234,17 @@ def causal_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     lower = torch.ones(width, width, dtype=torch.bool).tril()
     mask = attention_mask.bool()[:, None, None, :] & lower
     return mask | torch.eye(width, dtype=torch.bool)
+
+
+def annealed_mask(attention_mask: torch.Tensor, open_share: float, generator: torch.Generator) -> torch.Tensor:
+    """The causal mask with a random `open_share` of each query's future (real) keys opened:
+    0 is causal, 1 bidirectional. DiffuLLaMA's attention-mask annealing (Gong et al., arXiv
+    2410.17891, §3.2) for adapting a causal model to masked diffusion."""
+    mask = causal_mask(attention_mask)
+    if open_share > 0:
+        opened = torch.rand(mask.shape, generator=generator) < open_share
+        mask = mask | (opened & attention_mask.bool()[:, None, None, :])
+    return mask
 
 
 def autoregressive_loss(model: nn.Module, batch, precision: str = "fp32") -> torch.Tensor:
@@ -295,6 +314,7 @@ def train(args: argparse.Namespace) -> dict:
     streams: dict[tuple[tuple[str, ...], bool], object] = {}
     curve, start, tokens, window = [], time.perf_counter(), 0, []
     steps_done, total, out_of_time = 0, sum(phase.steps for phase in phases), False
+    diffusion_steps = 0  # of this run, for --anneal-steps
     for index, phase in enumerate(phases):
         print(f"phase {index + 1}/{len(phases)}: {phase}", flush=True)
         causal = phase.objective == "causal"
@@ -317,7 +337,9 @@ def train(args: argparse.Namespace) -> dict:
             for group in opt.param_groups:
                 group["lr"] = lr
             batch = next(streams[key])
-            loss = phase_loss(phase.objective, model, batch, tokenizer.mask_token_id, generator, args)
+            open_share = min(1.0, diffusion_steps / args.anneal_steps) if args.anneal_steps else 1.0
+            loss = phase_loss(phase.objective, model, batch, tokenizer.mask_token_id, generator, args, open_share)
+            diffusion_steps += phase.objective == "diffusion"
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -363,13 +385,13 @@ def train(args: argparse.Namespace) -> dict:
 
 
 def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator: torch.Generator,
-               args: argparse.Namespace) -> torch.Tensor:
+               args: argparse.Namespace, open_share: float = 1.0) -> torch.Tensor:
     max_weight = args.max_weight or None  # 0 on the command line: uncapped
     if objective == "causal":
         return autoregressive_loss(model, batch, args.precision)
     if objective == "mixed":
         return mixed_loss(model, batch, mask_id, generator, args.causal_share, max_weight, args.precision)
-    return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision, args.suffix_share)
+    return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision, args.suffix_share, open_share)
 
 
 def training_seconds(start: float, probe: Probe | None) -> float:
