@@ -1,18 +1,20 @@
-"""Multi-query associative recall (MQAR): a short causal phase that grows the induction step.
+"""Multi-query associative recall (MQAR): a short phase that grows the induction step.
 
 Zoology's MQAR (Arora et al., arXiv 2312.04927, §3) on the name tokens of the list ops:
 
     Jack Baker Kurt Kahn Ola Bell <eot> Ola Bell Jack Baker Ola Bell Kurt Kahn ...
 
-2-4 "first last" pairs (``--mqar-pairs``), a separator, then 8 queries drawn with replacement, each a first
-name followed by its last name. The loss is on the queried last names only: every one is an
-induction step (find the first name in the pairs, copy the token after it). Sort, shuffle and
-the random ops fail exactly there (right first names, wrong last names; see the README). The
-tiny models never learnt the step from the list ops, nor from a one-query lookup task (13,500
-steps at chance, on our training path and on a bare GPT alike), but on MQAR, with 8 queries
-per row, a 2-layer d 128 model learns it within ~500 steps and it transfers: held-out
-one-query lookups rose to 91-99% with no lookup training. Deviation from Zoology: the keys
-and values are the suite's first- and last-name tokens (disjoint pools), not random vocabulary.
+2-4 "first last" pairs (``--mqar-pairs``), a separator, then 8 queries drawn with
+replacement, each a first name followed by its last name. The loss is on the queried last
+names only: every one is an induction step (find the first name in the pairs, copy the token
+after it). Sort, shuffle and the random ops fail exactly there (right first names, wrong last
+names; see the README). The tiny models never learnt the step from the list ops, nor from a
+one-query lookup task (13,500 steps at chance; a bare GPT was at chance after 4,000 too), but
+on MQAR, with 8 queries per row, a 2-layer d 128 model learns it causally within ~500 steps
+and it transfers: held-out one-query lookups rose to 91-99% with no lookup training. Under
+the diffusion objective it forms only on top of a causal one (from scratch: chance after 800
+steps). Deviation from Zoology: the keys and values are the suite's first- and last-name
+tokens (disjoint pools), not random vocabulary.
 """
 
 from __future__ import annotations
@@ -74,6 +76,12 @@ def recall_batch(rows: list[tuple[list[int], list[bool]]], pad_id: int) -> Batch
         attn[row, width - len(seq):] = True
         region[row, width - len(seq):] = torch.tensor(target)
     return Batch(ids, attn, region)
+
+
+def recall_probe_batch(tokenizer, sep: int, seed: int, pairs: tuple[int, int] = PAIRS, rows: int = 256) -> Batch:
+    """A fixed held-out batch (its own seed) for `recall_accuracy`."""
+    first, last = name_token_ids(tokenizer)
+    return recall_batch(recall_rows(first, last, sep, rows, torch.Generator().manual_seed(seed), pairs), tokenizer.pad_token_id)
 
 
 def recall_batches(tokenizer, sep: int, token_budget: int, seed: int,

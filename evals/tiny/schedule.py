@@ -4,7 +4,7 @@
 
 Task sets are comma-separated task or group names of the synthetic suite (`list_ops`,
 `all`, ...), or `mqar` alone: multi-query associative recall on the name tokens
-(`recall.py`), a causal phase that grows the induction step the list ops need. Every phase
+(`recall.py`), a causal or diffusion phase that grows the induction step the list ops need. Every phase
 restarts the learning-rate schedule (a short warm-up, then a cosine decay to a tenth) and
 keeps the optimizer state, so a later phase can add tasks or switch objective on the
 weights the earlier ones trained (see `train.py`).

@@ -83,7 +83,7 @@ from dllm.env import environment
 from dllm.evals.synthetic import make_corpus
 from dllm.evals.tiny.data import CANVAS_MIX, LONG_CANVAS_MIX, TASK_WEIGHTS, batches, corrupt, encode_examples
 from dllm.evals.tiny.probe import Probe
-from dllm.evals.tiny.recall import PAIRS, RECALL_TASK, recall_accuracy, recall_batches
+from dllm.evals.tiny.recall import PAIRS, RECALL_TASK, recall_accuracy, recall_batches, recall_probe_batch
 from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, all_tasks, lr_at, parse_schedule
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
 from dllm.models import aligned_logits
@@ -309,8 +309,8 @@ def train(args: argparse.Namespace) -> dict:
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
     generator = torch.Generator().manual_seed(args.seed)
-    recall_probe = next(recall_batches(tokenizer, eot_id, 256 * 29, args.seed + 10_000, tuple(args.mqar_pairs))) \
-        if any(phase.tasks == (RECALL_TASK,) for phase in phases) else None  # held out by seed
+    recall_probe = recall_probe_batch(tokenizer, eot_id, args.seed + 10_000, tuple(args.mqar_pairs)) \
+        if any(phase.tasks == (RECALL_TASK,) for phase in phases) else None
     streams: dict[tuple[tuple[str, ...], bool], object] = {}
     curve, start, tokens, window = [], time.perf_counter(), 0, []
     steps_done, total, out_of_time = 0, sum(phase.steps for phase in phases), False
