@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import torch
 
 from dllm.evals.synthetic.pools import FIRST_NAMES, LAST_NAMES
-from dllm.evals.tiny.data import Batch
+from dllm.evals.tiny.data import Batch, collate
 
 RECALL_TASK = "mqar"  # the schedule's name for this phase's data (causal or diffusion phases)
 # 2-4 pairs: with 3-6 (the list ops' lengths) the step formed within 300 steps for three
@@ -65,17 +65,13 @@ def recall_rows(first: list[int], last: list[int], sep: int, rows: int, generato
 
 
 def recall_batch(rows: list[tuple[list[int], list[bool]]], pad_id: int) -> Batch:
-    """Left-padded, like `data.collate`; `answer_region` holds the targets, so the causal loss
+    """Left-padded by `data.collate`; `answer_region` holds the targets, so the causal loss
     (`train.next_token_ce`) scores exactly the queried last names."""
-    width = max(len(seq) for seq, _ in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attn = torch.zeros((len(rows), width), dtype=torch.bool)
-    region = torch.zeros((len(rows), width), dtype=torch.bool)
+    batch = collate([(seq, []) for seq, _ in rows], pad_id)
+    width = batch.input_ids.shape[1]
     for row, (seq, target) in enumerate(rows):
-        ids[row, width - len(seq):] = torch.tensor(seq)
-        attn[row, width - len(seq):] = True
-        region[row, width - len(seq):] = torch.tensor(target)
-    return Batch(ids, attn, region)
+        batch.answer_region[row, width - len(seq):] = torch.tensor(target)
+    return batch
 
 
 def recall_probe_batch(tokenizer, sep: int, seed: int, pairs: tuple[int, int] = PAIRS, rows: int = 256) -> Batch:

@@ -320,9 +320,9 @@ def train(args: argparse.Namespace) -> dict:
         causal = phase.objective == "causal"
         key = (phase.tasks, causal)
         recall = phase.tasks == (RECALL_TASK,)
-        if key not in streams and recall:
+        if key not in streams and recall:  # one seeded stream per task set and layout, resumed when it comes back
             streams[key] = recall_batches(tokenizer, eot_id, args.token_budget, args.seed + len(streams), tuple(args.mqar_pairs))
-        if key not in streams:  # one seeded stream per task set and layout, resumed when it comes back
+        elif key not in streams:
             subset = {name: examples[name] for name in phase.tasks}
             mix = None if causal else tuple(args.canvas_mix)
             streams[key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget,
