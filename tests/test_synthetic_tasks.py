@@ -198,6 +198,9 @@ def test_latin_square_metric():
     assert task.score(inst, "A,B,C,D\nB,C,D,A\nC,D,A,B\nD,A,B,E") == 0.0  # foreign symbol
     for i in _test("latin_square", 20):
         assert len(set(i.meta["symbols"])) == 4
+        rows = [r.split(",") for r in i.answer.splitlines()]
+        assert rows[0] == i.meta["symbols"] and rows[1] == i.meta["symbols"][1:] + i.meta["symbols"][:1]
+        assert task.score(i, i.answer) == 1.0  # the cyclic reference is itself valid
 
 
 def test_json_record_metric():
