@@ -1,7 +1,7 @@
 """The bundled tiny models ship in the package, load by name and decode in their formats.
 
 Their accuracy on the whole suite is measured by `python -m dllm.evals.parallel_sweep` (see the
-README); here only that they really copy lists, the one task both checkpoints learnt.
+README); here only that they really copy lists, a task both checkpoints solve.
 """
 
 import json
