@@ -320,14 +320,15 @@ def train(args: argparse.Namespace) -> dict:
         causal = phase.objective == "causal"
         key = (phase.tasks, causal)
         recall = phase.tasks == (RECALL_TASK,)
-        if key not in streams and recall:  # one seeded stream per task set and layout, resumed when it comes back
-            streams[key] = recall_batches(tokenizer, eot_id, args.token_budget, args.seed + len(streams), tuple(args.mqar_pairs))
-        elif key not in streams:
-            subset = {name: examples[name] for name in phase.tasks}
-            mix = None if causal else tuple(args.canvas_mix)
-            streams[key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget,
-                                   args.seed + len(streams), mix=mix, task_weights=dict(args.task_weight),
-                                   long_mix=tuple(args.long_canvas_mix))
+        if key not in streams:  # one seeded stream per task set and layout, resumed when it comes back
+            seed = args.seed + len(streams)
+            if recall:
+                streams[key] = recall_batches(tokenizer, eot_id, args.token_budget, seed, tuple(args.mqar_pairs))
+            else:
+                subset = {name: examples[name] for name in phase.tasks}
+                mix = None if causal else tuple(args.canvas_mix)
+                streams[key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget, seed,
+                                       mix=mix, task_weights=dict(args.task_weight), long_mix=tuple(args.long_canvas_mix))
         warmup = args.warmup if index == 0 else args.phase_warmup
         for step in range(phase.steps):
             out_of_time = training_seconds(start, probe) > args.max_minutes * 60
