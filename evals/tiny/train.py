@@ -39,10 +39,10 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   grew (sort, shuffle and the random ops need it to pair each first name with its last
   name). With it the causal probe reached 90% in 5,000 steps against 65% in 8,000 without;
   the diffusion phase after it still loses most of that (README), so the default schedule
-  does not include it yet.
-* The schedule: ten list ops causal, then the same ten under masked diffusion. The diffusion
-  phase reaches the causal phase's accuracy in ~2,500 steps (LLaDA relearns same-position
-  prediction; Dream keeps its shift). Growing from copy a family at a time failed (adding
+  does not include it (tiny-dream's recipe does, to leave the causal plateau early).
+* The schedule: the ten list ops, the JSON record and the Latin square causal, then the same
+  tasks under masked diffusion. The diffusion phase reaches the causal phase's accuracy in
+  ~2,500 steps (LLaDA relearns same-position prediction; Dream keeps its shift). Growing from copy a family at a time failed (adding
   the long family or eight list ops in short stages erased copy and reverse), as did the
   whole suite at once (d 128, 4 layers: loss 1.58 -> 1.05 after 5,000 causal steps).
 * The long lists join only in a late diffusion stage (``--init-from``, lr 1e-3): in every
