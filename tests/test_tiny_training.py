@@ -359,8 +359,13 @@ def test_mqar_phase_is_causal_or_diffusion_and_not_a_probed_task():
     assert phases[0].tasks == phases[1].tasks == ("mqar",) and all_tasks(phases) == ["copy"]
     with pytest.raises(ValueError, match="mqar trains causal or diffusion only"):
         parse_schedule(["mqar:mixed:5"])
+    mixed = parse_schedule(["copy,mqar:diffusion:5"])[0]
+    assert mixed.recall and mixed.suite_tasks == ("copy",) and all_tasks([mixed]) == ["copy"]
+    assert not parse_schedule(["copy:diffusion:5"])[0].recall
+    with pytest.raises(ValueError, match="mqar trains causal or diffusion only"):
+        parse_schedule(["copy,mqar:mixed:5"])
     with pytest.raises(ValueError, match="unknown synthetic task"):
-        parse_schedule(["mqar,copy:causal:5"])
+        parse_schedule(["mqar,nosuch:causal:5"])
 
 
 def test_mqar_refuses_a_tokenizer_that_splits_names():
@@ -370,6 +375,50 @@ def test_mqar_refuses_a_tokenizer_that_splits_names():
         name_token_ids(byte_tokenizer("llada"))
     first, last = name_token_ids(_name_tokenizer())
     assert len(set(first)) == len(set(last)) == 60 and not set(first) & set(last)
+
+
+def test_mqar_rows_both_ways_also_target_the_queries_first_names():
+    from dllm.evals.tiny.recall import QUERIES, recall_rows
+
+    first, last = list(range(100, 160)), list(range(200, 260))
+    one_way = recall_rows(first, last, 7, 20, torch.Generator().manual_seed(3))
+    both = recall_rows(first, last, 7, 20, torch.Generator().manual_seed(3), both_ways=True)
+    for (seq, target), (seq2, target2) in zip(one_way, both):
+        assert seq == seq2  # the same rows; only the targets differ
+        queries = seq.index(7) + 1
+        assert target2[queries:] == [True] * (2 * QUERIES) and not any(target2[:queries])
+        assert [t for i, t in enumerate(target2) if not target[i]].count(True) == QUERIES
+        assert all(seq[i] in first for i, t in enumerate(target2) if t and not target[i])
+
+
+def test_mqar_share_draws_recall_batches_inside_a_suite_phase(tmp_path, monkeypatch):
+    import dllm.evals.tiny.train as train_module
+
+    drawn = []
+
+    def counting(*args, **kwargs):
+        for batch in recall_batches(*args, **kwargs):
+            drawn.append(kwargs["both_ways"])
+            yield batch
+
+    recall_batches = train_module.recall_batches
+    monkeypatch.setattr(train_module, "recall_batches", counting)
+    args = parse_args(["--family", "llada", "--out", str(tmp_path / "tiny"), "--n-per-task", "4", "--d-model", "32",
+                       "--layers", "1", "--heads", "2", "--mlp", "48", "--token-budget", "512", "--log-every", "1",
+                       "--probe-every", "10", "--probe-n", "1", "--schedule", "copy,mqar:diffusion:8", "--mqar-share", "0.5"])
+    record = train(args)
+    draws = torch.Generator().manual_seed(args.seed + 20_000)
+    expected = sum(float(torch.rand((), generator=draws)) < 0.5 for _ in range(8))
+    assert 0 < len(drawn) == expected < 8 and all(drawn)  # diffusion: targets both ways
+    assert all(0 <= point["recall_accuracy"] <= 100 for point in record["loss_curve"])
+    assert set(record["probes"][-1]["accuracy"]) == {"copy", "mean"}
+
+
+@pytest.mark.parametrize("share", ["0", "1", "-0.2"])
+def test_bad_mqar_share_is_refused(share, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--family", "llada", "--out", "x", "--mqar-share", share])
+    assert "--mqar-share" in capsys.readouterr().err
 
 
 def test_mqar_then_list_ops_records_recall_accuracy(tmp_path):

@@ -47,9 +47,11 @@ def name_token_ids(tokenizer) -> tuple[list[int], list[int]]:
 
 
 def recall_rows(first: list[int], last: list[int], sep: int, rows: int, generator: torch.Generator,
-                pairs: tuple[int, int] = PAIRS) -> list[tuple[list[int], list[bool]]]:
+                pairs: tuple[int, int] = PAIRS, both_ways: bool = False) -> list[tuple[list[int], list[bool]]]:
     """`rows` MQAR sequences of `pairs` (min, max) pairs, each with its target flags (True on
-    the queried last names)."""
+    the queried last names, and on the queries' first names too when `both_ways`: under
+    masked diffusion a query then asks for the lookup in either direction, last -> first
+    when only its first name is masked)."""
     out = []
     for _ in range(rows):
         n = int(torch.randint(pairs[0], pairs[1] + 1, (), generator=generator))
@@ -59,7 +61,7 @@ def recall_rows(first: list[int], last: list[int], sep: int, rows: int, generato
         target = [False] * len(seq)
         for q in torch.randint(n, (QUERIES,), generator=generator).tolist():
             seq += [first[keys[q]], last[values[q]]]
-            target += [False, True]
+            target += [both_ways, True]
         out.append((seq, target))
     return out
 
@@ -81,13 +83,13 @@ def recall_probe_batch(tokenizer, sep: int, seed: int, pairs: tuple[int, int] = 
 
 
 def recall_batches(tokenizer, sep: int, token_budget: int, seed: int,
-                   pairs: tuple[int, int] = PAIRS) -> Iterator[Batch]:
+                   pairs: tuple[int, int] = PAIRS, both_ways: bool = False) -> Iterator[Batch]:
     """Endless MQAR batches of about `token_budget` tokens."""
     first, last = name_token_ids(tokenizer)
     generator = torch.Generator().manual_seed(seed)
     rows = max(1, token_budget // (2 * pairs[1] + 1 + 2 * QUERIES))
     while True:
-        yield recall_batch(recall_rows(first, last, sep, rows, generator, pairs), tokenizer.pad_token_id)
+        yield recall_batch(recall_rows(first, last, sep, rows, generator, pairs, both_ways), tokenizer.pad_token_id)
 
 
 def recall_accuracy(model: torch.nn.Module, batch: Batch, mask_id: int | None = None) -> float:

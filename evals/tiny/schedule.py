@@ -3,8 +3,9 @@
     list_ops:causal:8500  list_ops:diffusion:7500  all:diffusion:3000
 
 Task sets are comma-separated task or group names of the synthetic suite (`list_ops`,
-`all`, ...), or `mqar` alone: multi-query associative recall on the name tokens
-(`recall.py`), a causal or diffusion phase that grows the induction step the list ops need. Every phase
+`all`, ...) and `mqar`: multi-query associative recall on the name tokens (`recall.py`),
+alone (a causal or diffusion phase that grows the induction step the list ops need) or next
+to suite tasks (a share of the phase's batches, `train.py --mqar-share`). Every phase
 restarts the learning-rate schedule (a short warm-up, then a cosine decay to a tenth) and
 keeps the optimizer state, so a later phase can add tasks or switch objective on the
 weights the earlier ones trained (see `train.py`).
@@ -36,6 +37,15 @@ class Phase:
     objective: str
     steps: int
 
+    @property
+    def recall(self) -> bool:
+        """Whether the phase draws MQAR batches."""
+        return RECALL_TASK in self.tasks
+
+    @property
+    def suite_tasks(self) -> tuple[str, ...]:
+        return tuple(t for t in self.tasks if t != RECALL_TASK)
+
     def __str__(self) -> str:
         return f"{','.join(self.tasks)}:{self.objective}:{self.steps}"
 
@@ -50,15 +60,16 @@ def parse_phase(text: str) -> Phase:
         raise ValueError(f"schedule phase {text!r}: objective {objective!r} is not one of {', '.join(OBJECTIVES)}")
     if not steps.isdigit() or int(steps) == 0:
         raise ValueError(f"schedule phase {text!r}: steps {steps!r} must be a positive integer")
-    if names == RECALL_TASK:
-        if objective == "mixed":
-            raise ValueError(f"schedule phase {text!r}: {RECALL_TASK} trains causal or diffusion only (e.g. {RECALL_TASK}:causal:600)")
-        return Phase((RECALL_TASK,), objective, int(steps))
+    listed = names.split(",")
+    recall = (RECALL_TASK,) if RECALL_TASK in listed else ()
+    if recall and objective == "mixed":
+        raise ValueError(f"schedule phase {text!r}: {RECALL_TASK} trains causal or diffusion only (e.g. {RECALL_TASK}:causal:600)")
+    suite = [name for name in listed if name != RECALL_TASK]
     try:
-        tasks = tuple(t.name for t in get_tasks(names.split(",")))
+        tasks = tuple(t.name for t in get_tasks(suite)) if suite else ()
     except KeyError as err:
         raise ValueError(f"schedule phase {text!r}: {err.args[0]}") from None
-    return Phase(tasks, objective, int(steps))
+    return Phase(tasks + recall, objective, int(steps))
 
 
 def parse_schedule(texts: list[str]) -> list[Phase]:
@@ -69,7 +80,7 @@ def parse_schedule(texts: list[str]) -> list[Phase]:
 
 def all_tasks(phases: list[Phase]) -> list[str]:
     """Every suite task the schedule trains on, in first-seen order (not the MQAR phase's data)."""
-    return list(dict.fromkeys(t for phase in phases for t in phase.tasks if t != RECALL_TASK))
+    return list(dict.fromkeys(t for phase in phases for t in phase.suite_tasks))
 
 
 def lr_at(step_in_phase: int, phase_steps: int, lr: float, warmup: int) -> float:

@@ -40,6 +40,12 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   name). With it the causal probe reached 90% in 5,000 steps against 65% in 8,000 without;
   the diffusion phase after it still loses most of that (README), so the default schedule
   does not include it (tiny-dream's recipe does, to leave the causal plateau early).
+* ``mqar`` next to suite tasks in a phase (e.g. ``list_ops,mqar:diffusion:10000``): a
+  ``--mqar-share`` of its batches are MQAR rows, whose queries under diffusion target both
+  names (the lookup either way). After a causal MQAR stage this keeps the forward lookup
+  through the diffusion phase (held-out recall 96%; `binding.py`: a last name from its
+  first name 99% against 47% without it on sort), where plain diffusion loses it (52.8% both ways);
+  on a model trained under diffusion without it, MQAR recall stays at chance.
 * The schedule: the ten list ops, the JSON record and the Latin square causal, then the same
   tasks under masked diffusion. The diffusion phase reaches the causal phase's accuracy in
   ~2,500 steps (LLaDA relearns same-position prediction; Dream keeps its shift). Growing from copy a family at a time failed (adding
@@ -104,6 +110,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="share of diffusion rows masked as an answer suffix instead of at random (see data.corrupt)")
     p.add_argument("--task-weight", action="append", default=[], metavar="TASK=W", type=task_weight,
                    help="sampling weight of a task's examples (default: data.TASK_WEIGHTS); repeatable")
+    p.add_argument("--mqar-share", type=float, default=0.25,
+                   help="share of the batches drawn from MQAR in a phase that lists mqar next to suite tasks")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
     p.add_argument("--anneal-steps", type=int, default=0,
@@ -140,6 +148,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not 1 <= args.mqar_pairs[0] <= args.mqar_pairs[1] <= 60:
         p.error(f"--mqar-pairs {args.mqar_pairs[0]} {args.mqar_pairs[1]}: need 1 <= MIN <= MAX <= 60 (e.g. 2 4)")
+    if not 0.0 < args.mqar_share < 1.0:
+        p.error(f"--mqar-share {args.mqar_share}: need a share strictly between 0 and 1 (e.g. 0.25)")
     for flag in ("canvas_mix", "long_canvas_mix"):
         shares = getattr(args, flag)
         if min(shares) < 0 or sum(shares) > 1:
@@ -310,7 +320,10 @@ def train(args: argparse.Namespace) -> dict:
                             lr=args.lr, betas=(0.9, 0.98))
     generator = torch.Generator().manual_seed(args.seed)
     recall_probe = recall_probe_batch(tokenizer, eot_id, args.seed + 10_000, tuple(args.mqar_pairs)) \
-        if any(phase.tasks == (RECALL_TASK,) for phase in phases) else None
+        if any(phase.recall for phase in phases) else None
+    # Which steps of a phase mixing MQAR with suite tasks draw MQAR: its own stream, so the
+    # suite batches are the ones the same phase without MQAR would see.
+    recall_draws = torch.Generator().manual_seed(args.seed + 20_000)
     streams: dict[tuple[tuple[str, ...], bool], object] = {}
     curve, start, tokens, window = [], time.perf_counter(), 0, []
     steps_done, total, out_of_time = 0, sum(phase.steps for phase in phases), False
@@ -318,17 +331,18 @@ def train(args: argparse.Namespace) -> dict:
     for index, phase in enumerate(phases):
         print(f"phase {index + 1}/{len(phases)}: {phase}", flush=True)
         causal = phase.objective == "causal"
-        key = (phase.tasks, causal)
-        recall = phase.tasks == (RECALL_TASK,)
-        if key not in streams:  # one seeded stream per task set and layout, resumed when it comes back
-            seed = args.seed + len(streams)
-            if recall:
-                streams[key] = recall_batches(tokenizer, eot_id, args.token_budget, seed, tuple(args.mqar_pairs))
-            else:
-                subset = {name: examples[name] for name in phase.tasks}
-                mix = None if causal else tuple(args.canvas_mix)
-                streams[key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget, seed,
-                                       mix=mix, task_weights=dict(args.task_weight), long_mix=tuple(args.long_canvas_mix))
+        recall, suite = phase.recall, phase.suite_tasks
+        recall_key, suite_key = ((RECALL_TASK,), causal), (suite, causal)
+        # One seeded stream per task set and layout, resumed when it comes back.
+        if recall and recall_key not in streams:
+            streams[recall_key] = recall_batches(tokenizer, eot_id, args.token_budget, args.seed + len(streams),
+                                                 tuple(args.mqar_pairs), both_ways=not causal)
+        if suite and suite_key not in streams:
+            subset = {name: examples[name] for name in suite}
+            mix = None if causal else tuple(args.canvas_mix)
+            streams[suite_key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget,
+                                         args.seed + len(streams), mix=mix, task_weights=dict(args.task_weight),
+                                         long_mix=tuple(args.long_canvas_mix))
         warmup = args.warmup if index == 0 else args.phase_warmup
         for step in range(phase.steps):
             out_of_time = training_seconds(start, probe) > args.max_minutes * 60
@@ -337,7 +351,8 @@ def train(args: argparse.Namespace) -> dict:
             lr = lr_at(step, phase.steps, args.lr, warmup)
             for group in opt.param_groups:
                 group["lr"] = lr
-            batch = next(streams[key])
+            draw_recall = recall and (not suite or float(torch.rand((), generator=recall_draws)) < args.mqar_share)
+            batch = next(streams[recall_key if draw_recall else suite_key])
             open_share = min(1.0, diffusion_steps / args.anneal_steps) if args.anneal_steps else 1.0
             loss = phase_loss(phase.objective, model, batch, tokenizer.mask_token_id, generator, args, open_share)
             diffusion_steps += phase.objective == "diffusion"
@@ -357,8 +372,8 @@ def train(args: argparse.Namespace) -> dict:
                 print(f"step {steps_done}/{total} {phase.objective} loss {mean:.4f} lr {lr:.2e} "
                       f"{tokens / elapsed:.0f} tok/s {elapsed / 60:.1f} min"
                       + (f" recall {curve[-1]['recall_accuracy']}%" if recall else ""), flush=True)
-            if probe and not recall and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
-                probe.record(model, steps_done, phase.tasks, causal=causal)
+            if probe and suite and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
+                probe.record(model, steps_done, suite, causal=causal)
         if out_of_time:
             print(f"stopping at step {steps_done}: {args.max_minutes} minutes reached", flush=True)
             break

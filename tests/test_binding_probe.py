@@ -1,0 +1,67 @@
+"""The pair-binding diagnostic (evals/tiny/binding.py) masks and scores what it says."""
+
+from __future__ import annotations
+
+import torch
+
+from dllm.evals.tiny.binding import CONDITIONS, binding_scores, name_pairs, probe_rows
+
+MASK = 99
+
+
+def test_name_pairs_find_adjacent_first_last_tokens():
+    first, last = {10, 11}, {20, 21}
+    # ["A X", "B Y"] with quotes as 1, 2: only first-then-last neighbours pair up
+    answer = [1, 10, 20, 2, 1, 11, 21, 2, 20, 10]
+    assert name_pairs(answer, first, last) == [(1, 2), (5, 6)]
+
+
+def test_probe_rows_reveal_only_the_scored_names_partner():
+    answer = [1, 10, 20, 2, 1, 11, 21, 2]
+    rows = probe_rows(answer, [(1, 2), (5, 6)], MASK)
+    assert sorted({c for c, _, _ in rows}) == sorted(CONDITIONS) and len(rows) == 8
+    for condition, scored, ids in rows:
+        assert ids[scored] == MASK
+        names = {1, 2, 5, 6}
+        revealed = [i for i in names if ids[i] != MASK]
+        if condition.endswith("none"):
+            assert revealed == []
+        else:
+            partner = scored - 1 if condition.startswith("last") else scored + 1
+            assert revealed == [partner] and ids[partner] == answer[partner]
+        assert [ids[i] for i in range(len(ids)) if i not in names] == [1, 2, 1, 2]
+
+
+class _Binder(torch.nn.Module):
+    """Fake same-position model: a masked position right after a revealed first name gets the
+    token that follows that first name earliest in the row (the prompt); anything else gets 0."""
+
+    shifted_logits = False
+
+    def __init__(self, vocab: int, mask_id: int, first: set[int]) -> None:
+        super().__init__()
+        self.vocab, self.mask_id, self.first = vocab, mask_id, first
+        self.anchor = torch.nn.Parameter(torch.zeros(1))  # gives the fake a device
+
+    def forward(self, ids: torch.Tensor, **_) -> torch.Tensor:
+        logits = torch.zeros(*ids.shape, self.vocab)
+        logits[..., 0] = 1.0
+        for r, row in enumerate(ids.tolist()):
+            for j in range(1, len(row)):
+                if row[j] == self.mask_id and row[j - 1] in self.first:
+                    k = row.index(row[j - 1])
+                    if k < j - 1:
+                        logits[r, j, row[k + 1]] = 2.0
+        return logits
+
+
+def test_a_model_that_binds_forward_scores_only_on_last_given_first():
+    import dllm
+    from dllm.evals.tiny.recall import name_token_ids
+
+    lm = dllm.load("tiny-llada", dtype="float32", device="cpu")
+    lm.model = _Binder(len(lm.tokenizer), lm.special.mask_id, set(name_token_ids(lm.tokenizer)[0]))
+    scores = binding_scores(lm, ["copy", "sort"], limit=3)
+    for task in ("copy", "sort"):
+        assert scores[task]["last|first"] == 100.0
+        assert scores[task]["last|none"] == scores[task]["first|none"] == scores[task]["first|last"] == 0.0
