@@ -18,18 +18,22 @@ def test_name_pairs_find_adjacent_first_last_tokens():
 
 def test_probe_rows_reveal_only_the_scored_names_partner():
     answer = [1, 10, 20, 2, 1, 11, 21, 2]
+    names = {1, 2, 5, 6}
     rows = probe_rows(answer, [(1, 2), (5, 6)], MASK)
-    assert sorted({c for c, _, _ in rows}) == sorted(CONDITIONS) and len(rows) == 8
-    for condition, scored, ids in rows:
-        assert ids[scored] == MASK
-        names = {1, 2, 5, 6}
-        revealed = [i for i in names if ids[i] != MASK]
-        if condition.endswith("none"):
-            assert revealed == []
-        else:
-            partner = scored - 1 if condition.startswith("last") else scored + 1
-            assert revealed == [partner] and ids[partner] == answer[partner]
+    assert len(rows) == 5
+    hidden, scored = rows[0]
+    assert all(hidden[i] == MASK for i in names)
+    assert sorted(scored) == [("first|none", 1), ("first|none", 5), ("last|none", 2), ("last|none", 6)]
+    seen = []
+    for ids, [(condition, pos)] in rows[1:]:
+        partner = pos - 1 if condition == "last|first" else pos + 1
+        assert ids[pos] == MASK and [i for i in names if ids[i] != MASK] == [partner]
+        assert ids[partner] == answer[partner]
+        seen.append(condition)
+    assert sorted(seen) == ["first|last"] * 2 + ["last|first"] * 2
+    for ids, _ in rows:
         assert [ids[i] for i in range(len(ids)) if i not in names] == [1, 2, 1, 2]
+    assert {c for _, scored in rows for c, _ in scored} == set(CONDITIONS)
 
 
 class _Binder(torch.nn.Module):

@@ -31,18 +31,19 @@ def name_pairs(answer: list[int], first: set[int], last: set[int]) -> list[tuple
     return [(j, j + 1) for j in range(len(answer) - 1) if answer[j] in first and answer[j + 1] in last]
 
 
-def probe_rows(answer: list[int], pairs: list[tuple[int, int]], mask_id: int) -> list[tuple[str, int, list[int]]]:
-    """(condition, scored position, answer with every name masked but the revealed partner)."""
+def probe_rows(answer: list[int], pairs: list[tuple[int, int]], mask_id: int) -> list[tuple[list[int], list[tuple[str, int]]]]:
+    """Canvases (the answer with every name masked, but at most one revealed partner), each
+    with the (condition, position) it scores: one canvas with no name revealed scores every
+    name; then one per name, with its partner revealed."""
     hidden = list(answer)
     for j, k in pairs:
         hidden[j] = hidden[k] = mask_id
-    rows = []
+    rows = [(hidden, [(cond, pos) for j, k in pairs for cond, pos in (("last|none", k), ("first|none", j))])]
     for j, k in pairs:
-        for scored, partner, name in ((k, j, "last"), (j, k, "first")):
+        for scored, partner, condition in ((k, j, "last|first"), (j, k, "first|last")):
             revealed = list(hidden)
             revealed[partner] = answer[partner]
-            rows.append((f"{name}|{'first' if name == 'last' else 'last'}", scored, revealed))
-            rows.append((f"{name}|none", scored, hidden))
+            rows.append((revealed, [(condition, scored)]))
     return rows
 
 
@@ -61,15 +62,17 @@ def binding_scores(lm, task_names: list[str], limit: int = 64) -> dict[str, dict
             prompt = lm.encode(inst.prompt)
             answer = tok(inst.answer, add_special_tokens=False)["input_ids"] + [end_of_turn]
             answer += [eos] * max(0, task.generation_length - len(answer))
-            rows = probe_rows(answer, name_pairs(answer, first, last), lm.special.mask_id)
-            if not rows:
+            pairs = name_pairs(answer, first, last)
+            if not pairs:
                 continue
-            ids = torch.tensor([prompt + r for _, _, r in rows], device=lm.device)
+            rows = probe_rows(answer, pairs, lm.special.mask_id)
+            ids = torch.tensor([prompt + canvas for canvas, _ in rows], device=lm.device)
             with torch.no_grad():
                 logits = aligned_logits(lm.model, lm.model(ids))
-            for i, (condition, scored, _) in enumerate(rows):
-                hits[condition][0] += int(logits[i, len(prompt) + scored].argmax()) == answer[scored]
-                hits[condition][1] += 1
+            for i, (_, scored) in enumerate(rows):
+                for condition, pos in scored:
+                    hits[condition][0] += int(logits[i, len(prompt) + pos].argmax()) == answer[pos]
+                    hits[condition][1] += 1
         out[task.name] = {c: round(100.0 * h / max(1, n), 1) for c, (h, n) in hits.items()}
     return out
 
