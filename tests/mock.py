@@ -17,9 +17,9 @@ class MockModel(nn.Module):
 
     max_length = 4096
 
-    def __init__(self, rule, shifted: bool = False) -> None:
+    def __init__(self, rule, shifted: bool = False, vocab: int = VOCAB) -> None:
         super().__init__()
-        self.rule = rule
+        self.rule, self.vocab = rule, vocab
         self.shifted_logits = shifted
         self.anchor = nn.Parameter(torch.zeros(1))
         self.calls: list[torch.Tensor] = []
@@ -29,7 +29,7 @@ class MockModel(nn.Module):
         b, n = input_ids.shape
         if position_ids is None:
             position_ids = torch.arange(n).expand(b, -1)
-        out = torch.zeros(b, n, VOCAB)
+        out = torch.zeros(b, n, self.vocab)
         for r in range(b):
             for i in range(n):
                 target = int(position_ids[r, i]) + (1 if self.shifted_logits else 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from dllm.evals.tiny.binding import CONDITIONS, binding_scores, name_pairs, probe_rows
+from mock import MockModel
 
 MASK = 99
 
@@ -36,27 +37,21 @@ def test_probe_rows_reveal_only_the_scored_names_partner():
     assert {c for _, scored in rows for c, _ in scored} == set(CONDITIONS)
 
 
-class _Binder(torch.nn.Module):
-    """Fake same-position model: a masked position right after a revealed first name gets the
-    token that follows that first name earliest in the row (the prompt); anything else gets 0."""
+def binder(vocab: int, mask_id: int, first: set[int]):
+    """Rule for a same-position mock: a masked position right after a revealed first name
+    gets the token that follows that first name earliest in the row (the prompt); anything
+    else gets token 0."""
 
-    shifted_logits = False
+    def rule(ids: torch.Tensor, position: int) -> torch.Tensor:
+        row, out = ids.tolist(), torch.zeros(vocab)
+        out[0] = 1.0
+        if position > 0 and row[position] == mask_id and row[position - 1] in first:
+            k = row.index(row[position - 1])
+            if k < position - 1:
+                out[row[k + 1]] = 2.0
+        return out
 
-    def __init__(self, vocab: int, mask_id: int, first: set[int]) -> None:
-        super().__init__()
-        self.vocab, self.mask_id, self.first = vocab, mask_id, first
-        self.anchor = torch.nn.Parameter(torch.zeros(1))  # gives the fake a device
-
-    def forward(self, ids: torch.Tensor, **_) -> torch.Tensor:
-        logits = torch.zeros(*ids.shape, self.vocab)
-        logits[..., 0] = 1.0
-        for r, row in enumerate(ids.tolist()):
-            for j in range(1, len(row)):
-                if row[j] == self.mask_id and row[j - 1] in self.first:
-                    k = row.index(row[j - 1])
-                    if k < j - 1:
-                        logits[r, j, row[k + 1]] = 2.0
-        return logits
+    return rule
 
 
 def test_a_model_that_binds_forward_scores_only_on_last_given_first():
@@ -64,7 +59,8 @@ def test_a_model_that_binds_forward_scores_only_on_last_given_first():
     from dllm.evals.tiny.recall import name_token_ids
 
     lm = dllm.load("tiny-llada", dtype="float32", device="cpu")
-    lm.model = _Binder(len(lm.tokenizer), lm.special.mask_id, set(name_token_ids(lm.tokenizer)[0]))
+    vocab = len(lm.tokenizer)
+    lm.model = MockModel(binder(vocab, lm.special.mask_id, set(name_token_ids(lm.tokenizer)[0])), vocab=vocab)
     scores = binding_scores(lm, ["copy", "sort"], limit=3)
     for task in ("copy", "sort"):
         assert scores[task]["last|first"] == 100.0
