@@ -176,6 +176,8 @@ def test_long_answer_length(name):
     for inst in _test(name):
         assert LONG_LENGTHS[0] <= len(inst.meta["input"]) <= LONG_LENGTHS[-1]
         assert lo <= len(inst.answer) <= hi, len(inst.answer)
+        firsts, lasts = zip(*(name.split() for name in inst.meta["input"]))
+        assert len(set(firsts)) == len(firsts) and len(set(lasts)) == len(lasts)
 
 
 def test_arith():

@@ -24,13 +24,10 @@ from .base import Instance, Task, format_list, parse_list
 from .pools import FIRST_NAMES, LAST_NAMES
 
 
-def sample_names(rng: random.Random, n: int, distinct_parts: bool = True) -> list[str]:
-    """`n` distinct "First Last" names. With `distinct_parts`, first names are pairwise
-    distinct and so are last names (needs n <= 60); otherwise only full names are."""
-    if distinct_parts:
-        return [f"{f} {l}" for f, l in zip(rng.sample(FIRST_NAMES, n), rng.sample(LAST_NAMES, n))]
-    cells = rng.sample(range(len(FIRST_NAMES) * len(LAST_NAMES)), n)
-    return [f"{FIRST_NAMES[c // len(LAST_NAMES)]} {LAST_NAMES[c % len(LAST_NAMES)]}" for c in cells]
+def sample_names(rng: random.Random, n: int) -> list[str]:
+    """`n` "First Last" names whose first names are pairwise distinct and so are their last
+    names (n <= 60, the pools' size)."""
+    return [f"{f} {l}" for f, l in zip(rng.sample(FIRST_NAMES, n), rng.sample(LAST_NAMES, n))]
 
 
 class ListTask(Task):
@@ -40,7 +37,6 @@ class ListTask(Task):
     random ops override `score` with ParallelBench's validity metric."""
 
     lengths: tuple[int, ...] = (3, 4, 5, 6)
-    distinct_parts = True
     extra_names = 0  # names drawn besides the list (the "new" name of insert/replace)
 
     def build(self, rng: random.Random, items: list[str], new: list[str]) -> tuple[str, list[str], dict]:
@@ -48,7 +44,7 @@ class ListTask(Task):
 
     def make(self, rng: random.Random, index: int) -> Instance:
         n = self.lengths[index % len(self.lengths)]
-        names = sample_names(rng, n + self.extra_names, self.distinct_parts)
+        names = sample_names(rng, n + self.extra_names)
         items, new = names[:n], names[n:]
         instruction, target, meta = self.build(rng, items, new)
         meta = {"input": items, **meta}
