@@ -391,6 +391,29 @@ def test_mqar_rows_both_ways_also_target_the_queries_first_names():
         assert all(seq[i] in first for i, t in enumerate(target2) if t and not target[i])
 
 
+def test_mqar_backward_queries_target_the_first_name_before_a_last_name():
+    from dllm.evals.tiny.recall import QUERIES, recall_rows
+
+    first, last = list(range(100, 160)), list(range(200, 260))
+    default = recall_rows(first, last, 7, 30, torch.Generator().manual_seed(4))
+    assert recall_rows(first, last, 7, 30, torch.Generator().manual_seed(4), backward=0.0) == default
+    flipped = 0
+    for seq, target in recall_rows(first, last, 7, 30, torch.Generator().manual_seed(4), backward=0.5):
+        pairs = seq[:seq.index(7)]
+        forward = dict(zip(pairs[0::2], pairs[1::2]))
+        backward = {v: k for k, v in forward.items()}
+        hits = [i for i, t in enumerate(target) if t]
+        assert len(hits) == QUERIES
+        for i in hits:
+            cue, answer = seq[i - 1], seq[i]
+            assert (forward.get(cue) == answer) if answer in last else (backward.get(cue) == answer)
+            flipped += answer in first
+    assert 0.3 * 30 * QUERIES < flipped < 0.7 * 30 * QUERIES
+    for seq, target in recall_rows(first, last, 7, 30, torch.Generator().manual_seed(5), backward=1.0, both_ways=True):
+        queries = seq[seq.index(7) + 1:]
+        assert all(tok in last for tok in queries[0::2]) and target[-2 * QUERIES:] == [True] * (2 * QUERIES)
+
+
 def test_mqar_share_draws_recall_batches_inside_a_suite_phase(tmp_path, monkeypatch):
     import dllm.evals.tiny.train as train_module
 

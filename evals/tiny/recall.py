@@ -47,11 +47,14 @@ def name_token_ids(tokenizer) -> tuple[list[int], list[int]]:
 
 
 def recall_rows(first: list[int], last: list[int], sep: int, rows: int, generator: torch.Generator,
-                pairs: tuple[int, int] = PAIRS, both_ways: bool = False) -> list[tuple[list[int], list[bool]]]:
+                pairs: tuple[int, int] = PAIRS, both_ways: bool = False,
+                backward: float = 0.0) -> list[tuple[list[int], list[bool]]]:
     """`rows` MQAR sequences of `pairs` (min, max) pairs, each with its target flags (True on
     the queried last names, and on the queries' first names too when `both_ways`: under
     masked diffusion a query then asks for the lookup in either direction, last -> first
-    when only its first name is masked)."""
+    when only its first name is masked). A `backward` share of the queries is written last
+    name first (`Bell Ola`), targeting the first name: the lookup a causal model needs to
+    sort by last name, which forward queries never train (see `binding.py`)."""
     out = []
     for _ in range(rows):
         n = int(torch.randint(pairs[0], pairs[1] + 1, (), generator=generator))
@@ -59,9 +62,13 @@ def recall_rows(first: list[int], last: list[int], sep: int, rows: int, generato
         values = torch.randperm(len(last), generator=generator)[:n].tolist()
         seq = [tok for k, v in zip(keys, values) for tok in (first[k], last[v])] + [sep]
         target = [False] * len(seq)
-        for q in torch.randint(n, (QUERIES,), generator=generator).tolist():
-            seq += [first[keys[q]], last[values[q]]]
-            target += [both_ways, True]
+        queries = torch.randint(n, (QUERIES,), generator=generator).tolist()
+        # Drawn only when asked for, so the default stream stays the one the shipped models saw.
+        flips = (torch.rand(QUERIES, generator=generator) < backward).tolist() if backward else [False] * QUERIES
+        for q, flip in zip(queries, flips):
+            query = [first[keys[q]], last[values[q]]]
+            seq += query[::-1] if flip else query
+            target += [both_ways, True]  # the second name answers the first, either way round
         out.append((seq, target))
     return out
 
@@ -76,20 +83,23 @@ def recall_batch(rows: list[tuple[list[int], list[bool]]], pad_id: int) -> Batch
     return batch
 
 
-def recall_probe_batch(tokenizer, sep: int, seed: int, pairs: tuple[int, int] = PAIRS, rows: int = 256) -> Batch:
+def recall_probe_batch(tokenizer, sep: int, seed: int, pairs: tuple[int, int] = PAIRS, rows: int = 256,
+                       backward: float = 0.0) -> Batch:
     """A fixed held-out batch (its own seed) for `recall_accuracy`."""
     first, last = name_token_ids(tokenizer)
-    return recall_batch(recall_rows(first, last, sep, rows, torch.Generator().manual_seed(seed), pairs), tokenizer.pad_token_id)
+    return recall_batch(recall_rows(first, last, sep, rows, torch.Generator().manual_seed(seed), pairs,
+                                    backward=backward), tokenizer.pad_token_id)
 
 
-def recall_batches(tokenizer, sep: int, token_budget: int, seed: int,
-                   pairs: tuple[int, int] = PAIRS, both_ways: bool = False) -> Iterator[Batch]:
+def recall_batches(tokenizer, sep: int, token_budget: int, seed: int, pairs: tuple[int, int] = PAIRS,
+                   both_ways: bool = False, backward: float = 0.0) -> Iterator[Batch]:
     """Endless MQAR batches of about `token_budget` tokens."""
     first, last = name_token_ids(tokenizer)
     generator = torch.Generator().manual_seed(seed)
     rows = max(1, token_budget // (2 * pairs[1] + 1 + 2 * QUERIES))
     while True:
-        yield recall_batch(recall_rows(first, last, sep, rows, generator, pairs, both_ways), tokenizer.pad_token_id)
+        yield recall_batch(recall_rows(first, last, sep, rows, generator, pairs, both_ways, backward),
+                           tokenizer.pad_token_id)
 
 
 def recall_accuracy(model: torch.nn.Module, batch: Batch, mask_id: int | None = None) -> float:

@@ -112,6 +112,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="sampling weight of a task's examples (default: data.TASK_WEIGHTS); repeatable")
     p.add_argument("--mqar-share", type=float, default=0.25,
                    help="share of the batches drawn from MQAR in a phase that lists mqar next to suite tasks")
+    p.add_argument("--mqar-backward", type=float, default=0.0,
+                   help="share of MQAR queries written last name first, targeting the first name (recall.py)")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
     p.add_argument("--anneal-steps", type=int, default=0,
@@ -148,6 +150,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not 1 <= args.mqar_pairs[0] <= args.mqar_pairs[1] <= 60:
         p.error(f"--mqar-pairs {args.mqar_pairs[0]} {args.mqar_pairs[1]}: need 1 <= MIN <= MAX <= 60 (e.g. 2 4)")
+    if not 0.0 <= args.mqar_backward <= 1.0:
+        p.error(f"--mqar-backward {args.mqar_backward}: need a share between 0 and 1 (e.g. 0.5)")
     if not 0.0 < args.mqar_share < 1.0:
         p.error(f"--mqar-share {args.mqar_share}: need a share strictly between 0 and 1 (e.g. 0.25)")
     for flag in ("canvas_mix", "long_canvas_mix"):
@@ -319,7 +323,8 @@ def train(args: argparse.Namespace) -> dict:
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
     generator = torch.Generator().manual_seed(args.seed)
-    recall_probe = recall_probe_batch(tokenizer, eot_id, args.seed + 10_000, tuple(args.mqar_pairs)) \
+    recall_probe = recall_probe_batch(tokenizer, eot_id, args.seed + 10_000, tuple(args.mqar_pairs),
+                                      backward=args.mqar_backward) \
         if any(phase.recall for phase in phases) else None
     # Which steps of a phase mixing MQAR with suite tasks draw MQAR: its own stream, so the
     # suite batches are the ones the same phase without MQAR would see.
@@ -336,7 +341,8 @@ def train(args: argparse.Namespace) -> dict:
         # One seeded stream per task set and layout, resumed when it comes back.
         if recall and recall_key not in streams:
             streams[recall_key] = recall_batches(tokenizer, eot_id, args.token_budget, args.seed + len(streams),
-                                                 tuple(args.mqar_pairs), both_ways=not causal)
+                                                 tuple(args.mqar_pairs), both_ways=not causal,
+                                                 backward=args.mqar_backward)
         if suite and suite_key not in streams:
             subset = {name: examples[name] for name in suite}
             mix = None if causal else tuple(args.canvas_mix)
