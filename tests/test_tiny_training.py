@@ -444,6 +444,13 @@ def test_bad_mqar_share_is_refused(share, capsys):
     assert "--mqar-share" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("share", ["1.5", "-0.1"])
+def test_bad_mqar_backward_is_refused(share, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--family", "llada", "--out", "x", "--mqar-backward", share])
+    assert "--mqar-backward" in capsys.readouterr().err
+
+
 def test_mqar_then_list_ops_records_recall_accuracy(tmp_path):
     out = tmp_path / "tiny"
     args = parse_args(["--family", "llada", "--out", str(out), "--n-per-task", "4", "--d-model", "32", "--layers", "1",
