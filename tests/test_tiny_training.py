@@ -275,6 +275,28 @@ def test_probe_takes_a_quarter_as_many_long_instances():
     assert {name: len(insts) for name, insts in probe.instances.items()} == {"copy": 8, "long_copy": 2}
 
 
+@pytest.mark.parametrize("block_length, expected", [(None, {"copy": 32, "long_copy": 32}), (8, {"copy": 8, "long_copy": 8})])
+def test_probe_decodes_in_the_evaluations_blocks(block_length, expected, monkeypatch):
+    """The probe's diffusion decode uses the blocks `dllm eval synthetic` uses by default (32),
+    not the whole canvas as one block, so training probes predict the README's bars."""
+    from dllm.api import DiffusionLM
+    from dllm.evals.tiny.probe import Probe
+
+    lm = dllm.load("tiny-llada")
+    probe = Probe(lm.tokenizer, json.loads((lm.path / "config.json").read_text()), ["copy", "long_copy"], n=4,
+                  offset=0, dtype=None, tokens_per_step=4, block_length=block_length)
+    seen = {}
+    real = DiffusionLM.generate_ids
+
+    def spy(self, ids, config, sampler, on_step=None):
+        seen[config.max_new_tokens] = config.block_length
+        return real(self, ids, config, sampler, on_step)
+
+    monkeypatch.setattr(DiffusionLM, "generate_ids", spy)
+    probe(lm.model)
+    assert seen == {64: expected["copy"], 256: expected["long_copy"]}
+
+
 def test_long_lists_get_their_own_canvas_mix():
     examples = {name: [data.Example([token], [7] * 100, name)] for name, token in (("copy", 1), ("long_copy", 2))}
     stream = data.batches(examples, pad_id=0, eos_id=9, token_budget=4096, seed=0, long_mix=(0.0, 0.0))

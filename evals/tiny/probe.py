@@ -23,11 +23,17 @@ class Probe:
     """Decodes `n` held-out instances of each short task (a quarter as many of the long
     ones, which cost ~4x per instance) with `low_confidence`, committing
     `tokens_per_step` tokens per step (the training budget cannot afford k = 1 often); after a
-    causal phase, greedy left-to-right decoding under a causal mask (`causal`) instead."""
+    causal phase, greedy left-to-right decoding under a causal mask (`causal`) instead.
+
+    `block_length` None decodes in the sampler's default semi-AR blocks (32), as `dllm eval
+    synthetic` and the README's bars do. Until 2026-11-24 the probe decoded the whole canvas
+    as one block, which flattered the long lists: a Dream probed at 75% on them scored 0-10%
+    in blocks of 32 (README)."""
 
     def __init__(self, tokenizer, config: dict, task_names: list[str], n: int, offset: int,
-                 tokens_per_step: int = 2, dtype: torch.dtype | None = torch.bfloat16) -> None:
-        self.tokenizer, self.dtype = tokenizer, dtype
+                 tokens_per_step: int = 2, dtype: torch.dtype | None = torch.bfloat16,
+                 block_length: int | None = None) -> None:
+        self.tokenizer, self.dtype, self.block_length = tokenizer, dtype, block_length
         self.special = resolve_special_tokens(Path("/nonexistent"), config, tokenizer)
         self.tokens_per_step = tokens_per_step
         self.tasks = get_tasks(task_names)
@@ -57,7 +63,7 @@ class Probe:
         def decode(task, insts: list[Instance]) -> list[str]:
             gen = task.generation_length
             config, sampler = resolve_options("low_confidence", {
-                "max_new_tokens": gen, "block_length": gen, "steps": gen // self.tokens_per_step})
+                "max_new_tokens": gen, "block_length": self.block_length, "steps": gen // self.tokens_per_step})
             return [r.text for r in lm.generate_ids([lm.encode(i.prompt, chat=True) for i in insts], config, sampler)]
 
         return self._accuracy(model, tasks, decode)
