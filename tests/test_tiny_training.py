@@ -459,18 +459,12 @@ def test_mqar_share_draws_recall_batches_inside_a_suite_phase(tmp_path, monkeypa
     assert set(record["probes"][-1]["accuracy"]) == {"copy", "mean"}
 
 
-@pytest.mark.parametrize("share", ["0", "1", "-0.2"])
-def test_bad_mqar_share_is_refused(share, capsys):
+@pytest.mark.parametrize("flag, share", [("--mqar-share", "0"), ("--mqar-share", "1"), ("--mqar-share", "-0.2"),
+                                         ("--mqar-backward", "1.5"), ("--mqar-backward", "-0.1")])
+def test_bad_mqar_share_is_refused(flag, share, capsys):
     with pytest.raises(SystemExit):
-        parse_args(["--family", "llada", "--out", "x", "--mqar-share", share])
-    assert "--mqar-share" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("share", ["1.5", "-0.1"])
-def test_bad_mqar_backward_is_refused(share, capsys):
-    with pytest.raises(SystemExit):
-        parse_args(["--family", "llada", "--out", "x", "--mqar-backward", share])
-    assert "--mqar-backward" in capsys.readouterr().err
+        parse_args(["--family", "llada", "--out", "x", flag, share])
+    assert flag in capsys.readouterr().err
 
 
 def test_mqar_then_list_ops_records_recall_accuracy(tmp_path):
