@@ -33,16 +33,24 @@ def within_training_budget(record: dict, minutes: float = 45) -> bool:
     passes only if its record names an earlier run of the same steps that stayed within it."""
     if record.get("total_minutes", record["minutes"]) <= minutes:
         return True
-    reference = record.get("reference_run")
-    return bool(reference) and reference["total_steps"] == record["total_steps"] and reference["total_minutes"] <= minutes
+    reference, previous = record.get("reference_run"), record.get("previous")
+    if not reference or not previous:
+        return False
+    same_steps = reference["steps"] == [previous["steps"], record["steps"]]
+    same_first_stage = reference["first_stage_train_tokens"] == previous["train_tokens"]
+    return same_steps and same_first_stage and round(sum(reference["minutes"]), 2) == reference["total_minutes"] <= minutes
 
 
 def test_training_budget_needs_the_same_steps_within_45_minutes():
-    slow = {"minutes": 36.2, "total_minutes": 70.9, "total_steps": 33293}
+    slow = {"minutes": 36.2, "total_minutes": 70.9, "steps": 15293, "previous": {"steps": 18000, "train_tokens": 51}}
+    reference = {"minutes": [20.43, 24.57], "total_minutes": 45.0, "steps": [18000, 15293], "first_stage_train_tokens": 51}
     assert not within_training_budget(slow)
-    assert within_training_budget({**slow, "reference_run": {"total_minutes": 45.0, "total_steps": 33293}})
-    assert not within_training_budget({**slow, "reference_run": {"total_minutes": 45.0, "total_steps": 30000}})
-    assert not within_training_budget({**slow, "reference_run": {"total_minutes": 50.0, "total_steps": 33293}})
+    assert within_training_budget({**slow, "reference_run": reference})
+    assert not within_training_budget({**slow, "reference_run": {**reference, "steps": [18000, 15000]}})
+    assert not within_training_budget({**slow, "reference_run": {**reference, "first_stage_train_tokens": 50}})
+    assert not within_training_budget({**slow, "reference_run": {**reference, "minutes": [25.43, 24.57], "total_minutes": 50.0}})
+    assert not within_training_budget({**slow, "reference_run": {**reference, "minutes": [25.43, 24.57]}})
+    assert not within_training_budget({"minutes": 70.9, "reference_run": reference})
     assert within_training_budget({"minutes": 43.4})
 
 
