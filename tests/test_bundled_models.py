@@ -38,18 +38,18 @@ def within_training_budget(record: dict, minutes: float = 45) -> bool:
         return False
     same_steps = reference["steps"] == [previous["steps"], record["steps"]]
     same_first_stage = reference["first_stage_train_tokens"] == previous["train_tokens"]
-    return same_steps and same_first_stage and round(sum(reference["minutes"]), 2) == reference["total_minutes"] <= minutes
+    return same_steps and same_first_stage and sum(reference["minutes"]) <= minutes
 
 
 def test_training_budget_needs_the_same_steps_within_45_minutes():
     slow = {"minutes": 36.2, "total_minutes": 70.9, "steps": 15293, "previous": {"steps": 18000, "train_tokens": 51}}
-    reference = {"minutes": [20.43, 24.57], "total_minutes": 45.0, "steps": [18000, 15293], "first_stage_train_tokens": 51}
+    reference = {"minutes": [20.43, 24.57], "steps": [18000, 15293], "first_stage_train_tokens": 51}
     assert not within_training_budget(slow)
     assert within_training_budget({**slow, "reference_run": reference})
     assert not within_training_budget({**slow, "reference_run": {**reference, "steps": [18000, 15000]}})
     assert not within_training_budget({**slow, "reference_run": {**reference, "first_stage_train_tokens": 50}})
-    assert not within_training_budget({**slow, "reference_run": {**reference, "minutes": [25.43, 24.57], "total_minutes": 50.0}})
     assert not within_training_budget({**slow, "reference_run": {**reference, "minutes": [25.43, 24.57]}})
+    assert not within_training_budget({**slow, "reference_run": {**reference, "minutes": [20.43, 24.58]}})
     assert not within_training_budget({"minutes": 70.9, "reference_run": reference})
     assert within_training_budget({"minutes": 43.4})
 
