@@ -120,6 +120,22 @@ def test_train_writes_a_loadable_checkpoint(tmp_path, family):
     assert result.nfe <= 8
 
 
+def test_max_steps_stops_the_run_inside_a_later_phase(tmp_path, capsys):
+    args = parse_args(["--family", "llada", "--out", str(tmp_path / "tiny"), "--n-per-task", "4", "--d-model", "32",
+                       "--layers", "1", "--heads", "2", "--mlp", "48", "--vocab-size", "400", "--token-budget", "512",
+                       "--log-every", "1", "--probe-every", "0", "--max-steps", "4",
+                       "--schedule", "copy:causal:3", "copy:diffusion:3"])
+    record = train(args)
+    assert record["steps"] == 4 and [point["phase"] for point in record["loss_curve"]] == [0, 0, 0, 1]
+    assert "stopping at step 4: --max-steps 4 reached" in capsys.readouterr().out
+
+
+def test_negative_max_steps_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--family", "llada", "--out", "x", "--max-steps", "-1"])
+    assert "--max-steps -1" in capsys.readouterr().err
+
+
 def test_capped_weight_of_one_is_the_plain_masked_mean():
     batch = data.collate([([5, 6, 7], [10, 11, 12, 13])] * 6, pad_id=0)
     model = _Oracle(batch.input_ids, False, False)

@@ -20,14 +20,14 @@ from dllm.evals.synthetic import get_tasks
 from dllm.evals.tiny.recall import RECALL_TASK
 
 OBJECTIVES = ("causal", "diffusion", "mixed")
-# tiny-llada's first stage (two threads): the ten list ops, the JSON record and the Latin
-# square, a causal warm start then masked diffusion; both bundled models then add the long lists in a
+# The plain first stage (two threads): the ten list ops, the JSON record and the Latin square,
+# a causal warm start then masked diffusion; the bundled models then add the long lists in a
 # diffusion stage at half the learning rate through `--init-from` (commands and held-out
 # numbers in the README). Growing from copy a family at a time never got past copy + reverse,
 # and the long lists in every phase from the start kept the diffusion phase at 0-1%.
-# Prepending `mqar:causal:600` lifts the causal probe from 65% (8,000 steps) to 90% (5,000),
-# but the diffusion phase after it loses most of the gain (README); tiny-dream's first stage
-# prepends it (in place of 600 causal list-op steps) to leave the causal plateau early.
+# Prepending `mqar:causal:600` lifts the causal probe from 65% (8,000 steps) to 90% (5,000);
+# both bundled models' first stages prepend it (tiny-llada also mixes MQAR into its diffusion
+# phase, which keeps LLaDA's forward lookup), so this default is the ablation without it.
 DEFAULT_SCHEDULE = ("list_ops,json_record,latin_square:causal:8000", "list_ops,json_record,latin_square:diffusion:10000")
 
 

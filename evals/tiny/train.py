@@ -39,7 +39,7 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   grew (sort, shuffle and the random ops need it to pair each first name with its last
   name). With it the causal probe reached 90% in 5,000 steps against 65% in 8,000 without;
   the diffusion phase after it still loses most of that (README), so the default schedule
-  does not include it (tiny-dream's recipe does, to leave the causal plateau early).
+  does not include it (both shipped recipes do; README).
 * ``mqar`` next to suite tasks in a phase (e.g. ``list_ops,mqar:diffusion:10000``): a
   ``--mqar-share`` of its batches are MQAR rows, whose queries under diffusion target both
   names (the lookup either way). After a causal MQAR stage this keeps the forward lookup
@@ -59,7 +59,8 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
 * ``--suffix-share`` (off by default): a share of diffusion rows masks an answer suffix, the
   states a left-to-right greedy decode visits. Adapting the causal list-op model at 0.5 was
   as good as random masks (held-out mean 49% vs 52% at step 2,500), so the default keeps
-  LLaDA's objective.
+  LLaDA's objective; both shipped second stages use 0.3, which made the long lists end where
+  they should in blocks of 32 (README).
 * ``--anneal-steps`` (off by default): the first diffusion steps of a run open the causal
   mask gradually (DiffuLLaMA). After an MQAR + list-ops causal stage it is the one conversion
   tried that kept part of the binding skill (Dream, decoded left to right; README).
@@ -132,6 +133,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--kv-heads", type=int, default=None, help="default: heads (LLaDA), heads/2 (Dream)")
     p.add_argument("--mlp", type=int, default=512)
     p.add_argument("--max-minutes", type=float, default=45.0, help="stop early (and record it) past this")
+    p.add_argument("--max-steps", type=int, default=0,
+                   help="stop after this many steps in all (0: off): repeats on another CPU a run a time cap stopped")
     p.add_argument("--log-every", type=int, default=100)
     p.add_argument("--max-weight", type=float, default=1.0,
                    help="cap on the 1/t loss weight (0: uncapped, as LLaDA; small batches need a cap)")
@@ -150,6 +153,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not 1 <= args.mqar_pairs[0] <= args.mqar_pairs[1] <= 60:
         p.error(f"--mqar-pairs {args.mqar_pairs[0]} {args.mqar_pairs[1]}: need 1 <= MIN <= MAX <= 60 (e.g. 2 4)")
+    if args.max_steps < 0:
+        p.error(f"--max-steps {args.max_steps}: need 0 (off) or a positive step count (e.g. 11113)")
     if not 0.0 <= args.mqar_backward <= 1.0:
         p.error(f"--mqar-backward {args.mqar_backward}: need a share between 0 and 1 (e.g. 0.5)")
     if not 0.0 < args.mqar_share < 1.0:
@@ -331,7 +336,7 @@ def train(args: argparse.Namespace) -> dict:
     recall_draws = torch.Generator().manual_seed(args.seed + 20_000)
     streams: dict[tuple[tuple[str, ...], bool], object] = {}
     curve, start, tokens, window = [], time.perf_counter(), 0, []
-    steps_done, total, out_of_time = 0, sum(phase.steps for phase in phases), False
+    steps_done, total, stop = 0, sum(phase.steps for phase in phases), ""
     diffusion_steps = 0  # of this run, for --anneal-steps
     for index, phase in enumerate(phases):
         print(f"phase {index + 1}/{len(phases)}: {phase}", flush=True)
@@ -351,8 +356,8 @@ def train(args: argparse.Namespace) -> dict:
                                          long_mix=tuple(args.long_canvas_mix))
         warmup = args.warmup if index == 0 else args.phase_warmup
         for step in range(phase.steps):
-            out_of_time = training_seconds(start, probe) > args.max_minutes * 60
-            if out_of_time:
+            stop = stop_reason(args, steps_done, training_seconds(start, probe))
+            if stop:
                 break
             lr = lr_at(step, phase.steps, args.lr, warmup)
             for group in opt.param_groups:
@@ -380,8 +385,8 @@ def train(args: argparse.Namespace) -> dict:
                       + (f" recall {curve[-1]['recall_accuracy']}%" if recall else ""), flush=True)
             if probe and suite and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
                 probe.record(model, steps_done, suite, causal=causal)
-        if out_of_time:
-            print(f"stopping at step {steps_done}: {args.max_minutes} minutes reached", flush=True)
+        if stop:
+            print(f"stopping at step {steps_done}: {stop}", flush=True)
             break
     if probe:
         probe.record(model, steps_done, all_tasks(phases), causal=causal)  # the final weights, also when the time cap stopped the run
@@ -414,6 +419,15 @@ def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator:
     if objective == "mixed":
         return mixed_loss(model, batch, mask_id, generator, args.causal_share, max_weight, args.precision)
     return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision, args.suffix_share, open_share)
+
+
+def stop_reason(args: argparse.Namespace, steps_done: int, seconds: float) -> str:
+    """Why the run ends before its next step ('' to go on): the time cap or ``--max-steps``."""
+    if seconds > args.max_minutes * 60:
+        return f"{args.max_minutes} minutes reached"
+    if args.max_steps and steps_done >= args.max_steps:
+        return f"--max-steps {args.max_steps} reached"
+    return ""
 
 
 def training_seconds(start: float, probe: Probe | None) -> float:
