@@ -1,7 +1,7 @@
 """Training of the bundled tiny models (`tiny-llada`, `tiny-dream`) on the synthetic suite.
 
-    python -m dllm.evals.tiny.train --family llada --out dllm/assets/tiny-llada
+    python -m dllm.evals.tiny.train --family llada --out /tmp/tiny-llada
 
 See `train.py` for the objective and `README.md` (section "Bundled tiny models") for the
-recipe, timings and accuracy.
+two-stage commands that made the bundled checkpoints, their timings and accuracy.
 """

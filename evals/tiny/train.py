@@ -1,7 +1,10 @@
 """Train `tiny-llada` or `tiny-dream` on the synthetic suite with the masked-diffusion objective.
 
-    python -m dllm.evals.tiny.train --family llada --out dllm/assets/tiny-llada
-    python -m dllm.evals.tiny.train --family dream --out dllm/assets/tiny-dream
+    python -m dllm.evals.tiny.train --family llada --out /tmp/tiny-llada
+    python -m dllm.evals.tiny.train --family dream --out /tmp/tiny-dream
+
+(the default schedule; the bundled models come from two-stage runs whose commands are in the
+README's "Bundled tiny models" section)
 
 A schedule (``--schedule``, `schedule.py`) of phases, each a task set, an objective and a
 step count, on length-bucketed batches of its tasks. Two objectives:
