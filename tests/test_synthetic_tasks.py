@@ -184,7 +184,11 @@ def test_arith():
     for name, op in (("add", int.__add__), ("sub", int.__sub__)):
         for inst in _test(name):
             a, b = inst.meta["a"], inst.meta["b"]
-            assert 10 <= a <= 9999 and 10 <= b <= 9999 and inst.answer == str(op(a, b)) and op(a, b) >= 0
+            assert 10 <= a <= 9999 and 10 <= b <= 9999 and op(a, b) >= 0
+            # Fixed width, zero-padded: digit places line up between operands and answer.
+            symbol = "+" if name == "add" else "-"
+            assert inst.prompt == f"{name}: {a:04d} {symbol} {b:04d}"
+            assert inst.answer == f"{op(a, b):0{5 if name == 'add' else 4}d}"
             assert TASKS[name].score(inst, str(op(a, b) + 1)) == 0.0
             assert TASKS[name].score(inst, f" {op(a, b)}\n") == 1.0
 

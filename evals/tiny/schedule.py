@@ -27,7 +27,8 @@ OBJECTIVES = ("causal", "diffusion", "mixed")
 # and the long lists in every phase from the start kept the diffusion phase at 0-1%.
 # Prepending `mqar:causal:600` lifts the causal probe from 65% (8,000 steps) to 90% (5,000);
 # both bundled models' first stages prepend it (tiny-llada also mixes MQAR into its diffusion
-# phase, which keeps LLaDA's forward lookup), so this default is the ablation without it.
+# phase, which keeps LLaDA's forward lookup, and trains add,sub in both diffusion phases), so
+# this default is the ablation without it.
 DEFAULT_SCHEDULE = ("list_ops,json_record,latin_square:causal:8000", "list_ops,json_record,latin_square:diffusion:10000")
 
 
