@@ -65,9 +65,9 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   LLaDA's objective; both shipped second stages use 0.3, which made the long lists end where
   they should in blocks of 32 (README).
 * Arithmetic (``add,sub``) trains under diffusion only, in the fixed-width columns of
-  `evals/synthetic/arith.py`: tiny-llada's diffusion phases take it (97 / 100% at k = 1). A
-  causal warm start cannot use it (a left-to-right decoder must write the highest digit
-  before its carries), and in natural widths diffusion stayed at 0% for 14,000 steps.
+  `evals/synthetic/arith.py`: tiny-llada's diffusion phases take it (97 / 100% at k = 1).
+  In natural widths diffusion stayed at 0% for 14,000 steps, and causal phases never left
+  0% either (README).
 * ``--anneal-steps`` (off by default): the first diffusion steps of a run open the causal
   mask gradually (DiffuLLaMA). After an MQAR + list-ops causal stage it is the one conversion
   tried that kept part of the binding skill (Dream, decoded left to right; README).
