@@ -66,8 +66,8 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   they should in blocks of 32 (README).
 * Arithmetic (``add,sub``) trains under diffusion only, in the fixed-width columns of
   `evals/synthetic/arith.py`: tiny-llada's diffusion phases take it (97 / 100% at k = 1).
-  In natural widths diffusion stayed at 0% for 14,000 steps, and causal phases never left
-  0% either (README).
+  In natural widths diffusion stayed at 0% for 14,000 steps and causal phases at 0-6%
+  (README).
 * ``--anneal-steps`` (off by default): the first diffusion steps of a run open the causal
   mask gradually (DiffuLLaMA). After an MQAR + list-ops causal stage it is the one conversion
   tried that kept part of the binding skill (Dream, decoded left to right; README).
