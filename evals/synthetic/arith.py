@@ -38,8 +38,12 @@ def _operand(rng: random.Random, digits: tuple[int, ...]) -> int:
 class _ArithTask(Task):
     digits: tuple[int, ...] = (2, 3, 4)
     symbol = "+"
-    width = 4  # digits of an operand, zero-padded; the answer width is `result_width`
-    result_width = 4
+    carry_place = 0  # 1 where the result can need one more place than the operands (a sum)
+
+    @property
+    def width(self) -> int:
+        """Places of a zero-padded operand: the longest operand drawn."""
+        return max(self.digits)
 
     def apply(self, a: int, b: int) -> int:
         raise NotImplementedError
@@ -51,7 +55,7 @@ class _ArithTask(Task):
         result = self.apply(a, b)
         w = self.width
         return Instance(self.name, f"{self.name}: {a:0{w}d} {self.symbol} {b:0{w}d}",
-                        f"{result:0{self.result_width}d}", {"a": a, "b": b, "result": result})
+                        f"{result:0{w + self.carry_place}d}", {"a": a, "b": b, "result": result})
 
     def content_key(self, instance: Instance) -> str:
         # Unordered operand pair, shared by add and sub: a test pair is never trained on
@@ -67,7 +71,7 @@ class _ArithTask(Task):
 class Add(_ArithTask):
     name = "add"
     symbol = "+"
-    result_width = 5
+    carry_place = 1
 
     def apply(self, a: int, b: int) -> int:
         return a + b

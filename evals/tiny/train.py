@@ -161,7 +161,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 1 <= args.mqar_pairs[0] <= args.mqar_pairs[1] <= 60:
         p.error(f"--mqar-pairs {args.mqar_pairs[0]} {args.mqar_pairs[1]}: need 1 <= MIN <= MAX <= 60 (e.g. 2 4)")
     if args.max_steps < 0:
-        p.error(f"--max-steps {args.max_steps}: need 0 (off) or a positive step count (e.g. 11113)")
+        p.error(f"--max-steps {args.max_steps}: need 0 (off) or a positive step count (e.g. 11256)")
     if not 0.0 <= args.mqar_backward <= 1.0:
         p.error(f"--mqar-backward {args.mqar_backward}: need a share between 0 and 1 (e.g. 0.5)")
     if not 0.0 < args.mqar_share < 1.0:
