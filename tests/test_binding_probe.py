@@ -21,17 +21,20 @@ def test_probe_rows_reveal_only_the_scored_names_partner():
     answer = [1, 10, 20, 2, 1, 11, 21, 2]
     names = {1, 2, 5, 6}
     rows = probe_rows(answer, [(1, 2), (5, 6)], MASK)
-    assert len(rows) == 5
+    assert len(rows) == 7
     hidden, scored = rows[0]
     assert all(hidden[i] == MASK for i in names)
     assert sorted(scored) == [("first|none", 1), ("first|none", 5), ("last|none", 2), ("last|none", 6)]
     seen = []
-    for ids, [(condition, pos)] in rows[1:]:
+    for ids, [(condition, pos)] in rows[1:5]:
         partner = pos - 1 if condition == "last|first" else pos + 1
         assert ids[pos] == MASK and [i for i in names if ids[i] != MASK] == [partner]
         assert ids[partner] == answer[partner]
         seen.append(condition)
     assert sorted(seen) == ["first|last"] * 2 + ["last|first"] * 2
+    (first_half, first_scored), (last_half, last_scored) = rows[5:]
+    assert first_half == [1, MASK, 20, 2, 1, MASK, 21, 2] and first_scored == [("first|all last", 1), ("first|all last", 5)]
+    assert last_half == [1, 10, MASK, 2, 1, 11, MASK, 2] and last_scored == [("last|all first", 2), ("last|all first", 6)]
     for ids, _ in rows:
         assert [ids[i] for i in range(len(ids)) if i not in names] == [1, 2, 1, 2]
     assert {c for _, scored in rows for c, _ in scored} == set(CONDITIONS)
@@ -63,5 +66,6 @@ def test_a_model_that_binds_forward_scores_only_on_last_given_first():
     lm.model = MockModel(binder(vocab, lm.special.mask_id, set(name_token_ids(lm.tokenizer)[0])), vocab=vocab)
     scores = binding_scores(lm, ["copy", "sort"], limit=3)
     for task in ("copy", "sort"):
-        assert scores[task]["last|first"] == 100.0
+        assert scores[task]["last|first"] == scores[task]["last|all first"] == 100.0
         assert scores[task]["last|none"] == scores[task]["first|none"] == scores[task]["first|last"] == 0.0
+        assert scores[task]["first|all last"] == 0.0

@@ -452,6 +452,68 @@ def test_mqar_backward_queries_target_the_first_name_before_a_last_name():
         assert all(tok in last for tok in queries[0::2]) and target[-2 * QUERIES:] == [True] * (2 * QUERIES)
 
 
+def test_directed_mqar_rows_mask_one_whole_half_of_every_query():
+    from dllm.evals.tiny.recall import QUERIES, directed_mask, recall_batch, recall_rows
+
+    first, last = list(range(100, 160)), list(range(200, 260))
+    rows = recall_rows(first, last, 7, 200, torch.Generator().manual_seed(6), both_ways=True)
+    batch = recall_batch(rows, pad_id=0, names=(first, 7))
+    assert (batch.query_first.sum(1) == QUERIES).all() and not (batch.query_first & ~batch.answer_region).any()
+    random_mask = torch.rand(batch.input_ids.shape, generator=torch.Generator().manual_seed(0)) < 0.5
+    random_mask &= batch.answer_region
+    p = torch.full((200,), 0.5)
+    kept, kept_p = directed_mask(batch, random_mask, p, 0.0, torch.Generator().manual_seed(1))
+    assert torch.equal(kept, random_mask) and torch.equal(kept_p, p)
+    masked, p_out = directed_mask(batch, random_mask, p, 1.0, torch.Generator().manual_seed(1))
+    is_first = torch.isin(batch.input_ids, torch.tensor(first))
+    backward = (masked & is_first).any(1)
+    assert (masked.sum(1) == QUERIES).all() and (p_out == 1).all()
+    assert torch.equal(masked[backward], batch.query_first[backward])  # every first name, no last name
+    assert torch.equal(masked[~backward], (batch.answer_region & ~batch.query_first)[~backward])
+    assert 60 < int(backward.sum()) < 140
+    half, _ = directed_mask(batch, random_mask, p, 0.5, torch.Generator().manual_seed(2))
+    directed_rows = (half != random_mask).any(1)
+    assert 60 < int(directed_rows.sum()) < 140
+
+
+def test_backward_recall_probe_scores_first_names_from_their_last_names():
+    from dllm.evals.tiny.recall import recall_accuracy, recall_batch, recall_rows
+
+    first, last = list(range(100, 160)), list(range(200, 260))
+    batch = recall_batch(recall_rows(first, last, 7, 64, torch.Generator().manual_seed(1)), pad_id=0, names=(first, 7))
+
+    class Lookup(torch.nn.Module):  # same-position oracle: a masked name from its shown partner
+        shifted_logits = False
+
+        def __init__(self, backward_works: bool):
+            super().__init__()
+            self.backward_works = backward_works
+
+        def forward(self, ids, attention_mask=None):
+            out = torch.zeros(*ids.shape, 300)
+            for row in range(ids.shape[0]):
+                seq = ids[row].tolist()
+                context = seq[:seq.index(7)]
+                pairs = [(a, b) for a, b in zip(context[0::2], context[1::2]) if a in first]
+                by_first, by_last = dict(pairs), {b: a for a, b in pairs}
+                for col, tok in enumerate(seq):
+                    if tok != 299:
+                        continue
+                    if col + 1 < len(seq) and seq[col + 1] in by_last:  # a first name before its shown last name
+                        guess = by_last[seq[col + 1]] if self.backward_works else first[0]
+                    else:
+                        guess = by_first.get(seq[col - 1], 0)
+                    out[row, col, guess] = 1.0
+            return out
+
+    assert recall_accuracy(Lookup(True), batch, mask_id=299) == 100.0
+    assert recall_accuracy(Lookup(True), batch, mask_id=299, backward=True) == 100.0
+    assert recall_accuracy(Lookup(False), batch, mask_id=299) == 100.0
+    assert recall_accuracy(Lookup(False), batch, mask_id=299, backward=True) < 20.0
+    with pytest.raises(ValueError, match="backward recall probe"):
+        recall_accuracy(Lookup(True), batch, backward=True)
+
+
 def test_mqar_share_draws_recall_batches_inside_a_suite_phase(tmp_path, monkeypatch):
     import dllm.evals.tiny.train as train_module
 
@@ -476,7 +538,8 @@ def test_mqar_share_draws_recall_batches_inside_a_suite_phase(tmp_path, monkeypa
 
 
 @pytest.mark.parametrize("flag, share", [("--mqar-share", "0"), ("--mqar-share", "1"), ("--mqar-share", "-0.2"),
-                                         ("--mqar-backward", "1.5"), ("--mqar-backward", "-0.1")])
+                                         ("--mqar-backward", "1.5"), ("--mqar-backward", "-0.1"),
+                                         ("--mqar-directed", "2"), ("--mqar-directed", "-0.5")])
 def test_bad_mqar_share_is_refused(flag, share, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--family", "llada", "--out", "x", flag, share])

@@ -10,7 +10,10 @@ predicts each name from its position and the prompt alone scores the same both w
     python -m dllm.evals.tiny.binding --models tiny-llada tiny-dream --tasks sort,shuffle
 
 "last|first" is a last name scored from its revealed first name (forward, the direction
-a causal model's induction runs); "first|last" the reverse. The last output line is JSON.
+a causal model's induction runs); "first|last" the reverse. "first|all last" scores every
+first name with every other answer token shown (the state a confidence-ordered decode
+reaches after committing the last names first, `order.py`); "last|all first" the reverse.
+The last output line is JSON.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import torch
 from dllm.evals.synthetic import get_tasks
 from dllm.evals.tiny.recall import name_token_ids
 
-CONDITIONS = ("last|first", "last|none", "first|last", "first|none")
+CONDITIONS = ("last|first", "last|none", "first|last", "first|none", "first|all last", "last|all first")
 
 
 def name_pairs(answer: list[int], first: set[int], last: set[int]) -> list[tuple[int, int]]:
@@ -34,7 +37,8 @@ def name_pairs(answer: list[int], first: set[int], last: set[int]) -> list[tuple
 def probe_rows(answer: list[int], pairs: list[tuple[int, int]], mask_id: int) -> list[tuple[list[int], list[tuple[str, int]]]]:
     """Canvases (the answer with every name masked, but at most one revealed partner), each
     with the (condition, position) it scores: one canvas with no name revealed scores every
-    name; then one per name, with its partner revealed."""
+    name; then one per name, with its partner revealed; then one with only the first names
+    masked and one with only the last names masked, which score every masked name."""
     hidden = list(answer)
     for j, k in pairs:
         hidden[j] = hidden[k] = mask_id
@@ -44,6 +48,11 @@ def probe_rows(answer: list[int], pairs: list[tuple[int, int]], mask_id: int) ->
             revealed = list(hidden)
             revealed[partner] = answer[partner]
             rows.append((revealed, [(condition, scored)]))
+    for half, condition in ((0, "first|all last"), (1, "last|all first")):
+        canvas = list(answer)
+        for pair in pairs:
+            canvas[pair[half]] = mask_id
+        rows.append((canvas, [(condition, pair[half]) for pair in pairs]))
     return rows
 
 

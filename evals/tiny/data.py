@@ -78,6 +78,7 @@ class Batch:
     input_ids: torch.Tensor  # [B, T] clean sequence, left-padded with pad_id
     attention_mask: torch.Tensor  # [B, T] bool, False on padding
     answer_region: torch.Tensor  # [B, T] bool, the maskable generation region
+    query_first: torch.Tensor | None = None  # [B, T] bool, MQAR rows only: the queries' first names
 
 
 def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_budget: int,
@@ -150,4 +151,3 @@ def corrupt(batch: Batch, mask_id: int, generator: torch.Generator, eps: float =
         masked = torch.where(as_suffix[:, None], suffix, masked)
     noisy = torch.where(masked, torch.full_like(batch.input_ids, mask_id), batch.input_ids)
     return noisy, masked, p
-

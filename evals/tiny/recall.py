@@ -73,14 +73,37 @@ def recall_rows(first: list[int], last: list[int], sep: int, rows: int, generato
     return out
 
 
-def recall_batch(rows: list[tuple[list[int], list[bool]]], pad_id: int) -> Batch:
+def recall_batch(rows: list[tuple[list[int], list[bool]]], pad_id: int,
+                 names: tuple[list[int], int] | None = None) -> Batch:
     """Left-padded by `data.collate`; `answer_region` holds the targets, so the causal loss
-    (`train.next_token_ce`) scores exactly the queried last names."""
+    (`train.next_token_ce`) scores exactly the queried last names. Given `names` (the
+    first-name ids and the separator), `query_first` marks the first names after the
+    separator, the queries' (for `directed_mask` and the backward probe)."""
     batch = collate([(seq, []) for seq, _ in rows], pad_id)
     width = batch.input_ids.shape[1]
     for row, (seq, target) in enumerate(rows):
         batch.answer_region[row, width - len(seq):] = torch.tensor(target)
+    if names is not None:
+        first, sep = names
+        after_separator = (batch.input_ids == sep).cumsum(1) > 0
+        batch.query_first = after_separator & torch.isin(batch.input_ids, torch.tensor(first))
     return batch
+
+
+def directed_mask(batch: Batch, masked: torch.Tensor, p: torch.Tensor, share: float,
+                  generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Replace a `share` of the MQAR rows' random masks by directed ones: every query's last
+    name masked and its first name shown (the forward lookup), or, in half of them, every
+    first name masked and its last name shown (the backward lookup). Returns (masked, p).
+
+    Random masks over both names rarely leave a first name masked beside its shown partner,
+    and the backward lookup never formed from them in a mixed phase; eight backward lookups
+    per row grow it within ~100 steps (README)."""
+    rows = batch.input_ids.shape[0]
+    directed = torch.rand(rows, generator=generator) < share
+    backward = torch.rand(rows, generator=generator) < 0.5
+    half = torch.where(backward[:, None], batch.query_first, batch.answer_region & ~batch.query_first)
+    return torch.where(directed[:, None], half, masked), torch.where(directed, torch.ones_like(p), p)
 
 
 def recall_probe_batch(tokenizer, sep: int, seed: int, pairs: tuple[int, int] = PAIRS, rows: int = 256,
@@ -88,7 +111,7 @@ def recall_probe_batch(tokenizer, sep: int, seed: int, pairs: tuple[int, int] = 
     """A fixed held-out batch (its own seed) for `recall_accuracy`."""
     first, last = name_token_ids(tokenizer)
     return recall_batch(recall_rows(first, last, sep, rows, torch.Generator().manual_seed(seed), pairs,
-                                    backward=backward), tokenizer.pad_token_id)
+                                    backward=backward), tokenizer.pad_token_id, (first, sep))
 
 
 def recall_batches(tokenizer, sep: int, token_budget: int, seed: int, pairs: tuple[int, int] = PAIRS,
@@ -99,17 +122,20 @@ def recall_batches(tokenizer, sep: int, token_budget: int, seed: int, pairs: tup
     rows = max(1, token_budget // (2 * pairs[1] + 1 + 2 * QUERIES))
     while True:
         yield recall_batch(recall_rows(first, last, sep, rows, generator, pairs, both_ways, backward),
-                           tokenizer.pad_token_id)
+                           tokenizer.pad_token_id, (first, sep))
 
 
-def recall_accuracy(model: torch.nn.Module, batch: Batch, mask_id: int | None = None) -> float:
+def recall_accuracy(model: torch.nn.Module, batch: Batch, mask_id: int | None = None, backward: bool = False) -> float:
     """Held-out accuracy (%) on the queried last names: teacher-forced under a causal mask, or,
     given `mask_id`, with every target masked and bidirectional attention (what a diffusion
-    phase trains; each family's logits aligned to the position they score)."""
+    phase trains; each family's logits aligned to the position they score). `backward` (with
+    `mask_id`): the queries' first names masked and scored instead, their last names shown."""
     from dllm.evals.tiny.train import causal_mask
     from dllm.models import aligned_logits
 
-    target = batch.answer_region
+    target = batch.query_first if backward else batch.answer_region
+    if backward and (mask_id is None or target is None):
+        raise ValueError("the backward recall probe needs mask_id and a batch built with names")
     was_training = model.training
     model.eval()
     try:

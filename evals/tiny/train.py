@@ -97,7 +97,8 @@ from dllm.env import environment
 from dllm.evals.synthetic import make_corpus
 from dllm.evals.tiny.data import CANVAS_MIX, LONG_CANVAS_MIX, TASK_WEIGHTS, batches, corrupt, encode_examples
 from dllm.evals.tiny.probe import Probe
-from dllm.evals.tiny.recall import PAIRS, RECALL_TASK, recall_accuracy, recall_batches, recall_probe_batch
+from dllm.evals.tiny.recall import (PAIRS, RECALL_TASK, directed_mask, recall_accuracy, recall_batches,
+                                   recall_probe_batch)
 from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, all_tasks, lr_at, parse_schedule
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
 from dllm.models import aligned_logits
@@ -122,6 +123,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="share of the batches drawn from MQAR in a phase that lists mqar next to suite tasks")
     p.add_argument("--mqar-backward", type=float, default=0.0,
                    help="share of MQAR queries written last name first, targeting the first name (recall.py)")
+    p.add_argument("--mqar-directed", type=float, default=0.0,
+                   help="share of diffusion MQAR rows that mask every query's last name or (half) every first "
+                        "name, instead of random masks: the backward lookup (recall.directed_mask)")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
     p.add_argument("--anneal-steps", type=int, default=0,
@@ -162,8 +166,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--mqar-pairs {args.mqar_pairs[0]} {args.mqar_pairs[1]}: need 1 <= MIN <= MAX <= 60 (e.g. 2 4)")
     if args.max_steps < 0:
         p.error(f"--max-steps {args.max_steps}: need 0 (off) or a positive step count (e.g. 11256)")
-    if not 0.0 <= args.mqar_backward <= 1.0:
-        p.error(f"--mqar-backward {args.mqar_backward}: need a share between 0 and 1 (e.g. 0.5)")
+    for flag in ("mqar_backward", "mqar_directed"):
+        if not 0.0 <= getattr(args, flag) <= 1.0:
+            p.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: need a share between 0 and 1 (e.g. 0.5)")
     if not 0.0 < args.mqar_share < 1.0:
         p.error(f"--mqar-share {args.mqar_share}: need a share strictly between 0 and 1 (e.g. 0.25)")
     for flag in ("canvas_mix", "long_canvas_mix"):
@@ -242,11 +247,15 @@ def next_token_ce(logits: torch.Tensor, batch, rows: torch.Tensor | None = None)
 
 def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator,
                    max_weight: float | None = None, precision: str = "fp32", suffix_share: float = 0.0,
-                   open_share: float = 1.0) -> torch.Tensor:
+                   open_share: float = 1.0, directed_share: float = 0.0) -> torch.Tensor:
     """Masked-token cross-entropy weighted by 1/t (capped at ``max_weight`` when given),
     normalised by the batch's answer tokens. `open_share` < 1: attention is causal plus that
-    share of the future keys (`annealed_mask`)."""
+    share of the future keys (`annealed_mask`). MQAR batches mask a `directed_share` of their
+    rows by `recall.directed_mask`."""
     noisy, masked, p = corrupt(batch, mask_id, generator, suffix_share=suffix_share)
+    if directed_share > 0 and batch.query_first is not None:
+        masked, p = directed_mask(batch, masked, p, directed_share, generator)
+        noisy = batch.input_ids.masked_fill(masked, mask_id)
     mask = batch.attention_mask if open_share >= 1 else annealed_mask(batch.attention_mask, open_share, generator)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
         logits = aligned_logits(model, model(noisy, attention_mask=mask))
@@ -387,9 +396,13 @@ def train(args: argparse.Namespace) -> dict:
                 curve.append({"step": steps_done, "phase": index, "loss": round(mean, 4), "minutes": round(elapsed / 60, 2)})
                 if recall:  # held-out recall accuracy is cheap: one forward over 256 rows
                     curve[-1]["recall_accuracy"] = recall_accuracy(model, recall_probe, None if causal else tokenizer.mask_token_id)
+                    if not causal:  # and the lookup the other way: a first name from its last name
+                        curve[-1]["backward_recall_accuracy"] = recall_accuracy(model, recall_probe, tokenizer.mask_token_id,
+                                                                                backward=True)
                 print(f"step {steps_done}/{total} {phase.objective} loss {mean:.4f} lr {lr:.2e} "
                       f"{tokens / elapsed:.0f} tok/s {elapsed / 60:.1f} min"
-                      + (f" recall {curve[-1]['recall_accuracy']}%" if recall else ""), flush=True)
+                      + (f" recall {curve[-1]['recall_accuracy']}%" if recall else "")
+                      + (f" backward {curve[-1]['backward_recall_accuracy']}%" if recall and not causal else ""), flush=True)
             if probe and suite and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
                 probe.record(model, steps_done, suite, causal=causal)
         if stop:
@@ -425,7 +438,8 @@ def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator:
         return autoregressive_loss(model, batch, args.precision)
     if objective == "mixed":
         return mixed_loss(model, batch, mask_id, generator, args.causal_share, max_weight, args.precision)
-    return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision, args.suffix_share, open_share)
+    return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision, args.suffix_share, open_share,
+                          directed_share=args.mqar_directed)
 
 
 def stop_reason(args: argparse.Namespace, steps_done: int, seconds: float) -> str:
