@@ -49,6 +49,11 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   through the diffusion phase (held-out recall 96%; `binding.py`: a last name from its
   first name 99% against 47% without it on sort), where plain diffusion loses it (52.8% both ways);
   on a model trained under diffusion without it, MQAR recall stays at chance.
+* ``--mqar-directed`` (off by default): a share of the diffusion MQAR rows mask all their
+  queries' last names, or (half of them) all their first names. Random masks rarely leave a
+  first name masked beside its shown last name; directed rows grew the backward lookup in
+  MQAR within 200 steps (34.7 -> 89.2%, the log's ``backward`` probe), but it did not carry
+  over to the list ops (README), so no shipped recipe uses it.
 * The schedule: the ten list ops, the JSON record and the Latin square causal, then the same
   tasks under masked diffusion. The diffusion phase reaches the causal phase's accuracy in
   ~2,500 steps (LLaDA relearns same-position prediction; Dream keeps its shift). Growing from copy a family at a time failed (adding
