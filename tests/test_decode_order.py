@@ -6,6 +6,8 @@ import json
 
 import torch
 
+import pytest
+
 from dllm.evals.tiny.order import PairOrder, commit_steps, main, order_summary, pair_orders, prompt_pairs
 
 FIRST, LAST = {10, 11, 12}, {20, 21, 22}
@@ -49,3 +51,10 @@ def test_cli_decodes_the_bundled_model_and_ends_with_json(capsys):
     assert {"torch", "transformers", "device", "dtype", "git_commit"} <= set(result["env"])
     assert summary["pairs"] >= 12 and 0.0 <= summary["last_first_share"] <= 100.0  # lists of 3-6 names
     assert lines[0].startswith("tiny-llada copy:")
+
+
+@pytest.mark.parametrize("flag", ["--limit", "--tokens-per-step", "--batch-size"])
+def test_cli_refuses_a_count_below_one(flag, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--models", "tiny-llada", flag, "0"])
+    assert stop.value.code == 2 and f"{flag} 0: need a positive count" in capsys.readouterr().err

@@ -24,6 +24,7 @@ import torch
 
 from dllm.env import environment
 from dllm.evals.synthetic import get_tasks
+from dllm.evals.tiny.binding import name_pairs
 from dllm.evals.tiny.recall import name_token_ids
 
 
@@ -35,7 +36,7 @@ class PairOrder:
 
 def prompt_pairs(prompt: list[int], first: set[int], last: set[int]) -> set[tuple[int, int]]:
     """Adjacent (first-name, last-name) token pairs of a prompt."""
-    return {(a, b) for a, b in zip(prompt, prompt[1:]) if a in first and b in last}
+    return {(prompt[j], prompt[k]) for j, k in name_pairs(prompt, first, last)}
 
 
 def pair_orders(output: list[int], commit_step: list[int], prompt: list[int],
@@ -43,8 +44,8 @@ def pair_orders(output: list[int], commit_step: list[int], prompt: list[int],
     """Every adjacent first-name, last-name pair of `output`, with `commit_step[i]` the step
     output token i was committed at. Ties (both halves in one step, k > 1) count first name first."""
     known = prompt_pairs(prompt, first, last)
-    return [PairOrder(commit_step[j + 1] < commit_step[j], (output[j], output[j + 1]) in known)
-            for j in range(len(output) - 1) if output[j] in first and output[j + 1] in last]
+    return [PairOrder(commit_step[k] < commit_step[j], (output[j], output[k]) in known)
+            for j, k in name_pairs(output, first, last)]
 
 
 def commit_steps(history: list[torch.Tensor], row: int, length: int) -> list[int]:
@@ -95,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--tokens-per-step", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=16)
     args = p.parse_args(argv)
+    for flag in ("limit", "tokens_per_step", "batch_size"):
+        if getattr(args, flag) < 1:
+            p.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: need a positive count (e.g. 1)")
     results, env = {}, None
     for name in args.models:
         lm = dllm.load(name, dtype="float32", device="cpu")
