@@ -514,6 +514,39 @@ def test_backward_recall_probe_scores_first_names_from_their_last_names():
         recall_accuracy(Lookup(True), batch, backward=True)
 
 
+def test_first_name_rows_mask_only_first_names_and_leave_other_rows_alone():
+    from dllm.evals.tiny.data import Batch, first_name_mask
+
+    first = torch.tensor([10, 11, 12])
+    # two rows with names (quote 1, first names 10-12, last names 20-22), one of digits only
+    ids = torch.tensor([[5, 1, 10, 20, 1, 11, 21, 1, 12, 22], [5, 1, 12, 22, 1, 10, 20, 1, 11, 21],
+                        [5, 3, 4, 3, 4, 3, 4, 3, 4, 3]])
+    region = torch.zeros_like(ids, dtype=torch.bool)
+    region[:, 1:] = True
+    batch = Batch(ids, torch.ones_like(region), region)
+    random_mask = region & (torch.arange(10) % 2 == 0)
+    p = torch.ones(3)
+    out = first_name_mask(batch, first, random_mask, p, 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(out[:2], region[:2] & torch.isin(ids[:2], first))  # p = 1: every first name, nothing else
+    assert torch.equal(out[2], random_mask[2])  # no names: the random mask stays
+    assert torch.equal(first_name_mask(batch, first, random_mask, p, 0.0, torch.Generator().manual_seed(0)), random_mask)
+    some = first_name_mask(batch, first, random_mask, torch.full((3,), 0.5), 1.0, torch.Generator().manual_seed(1))
+    assert not (some[:2] & ~torch.isin(ids[:2], first)).any()
+
+
+def test_first_name_share_reaches_the_diffusion_rows(tmp_path, monkeypatch):
+    from dllm.evals.tiny import train as train_module
+
+    shares = []
+    real = train_module.first_name_mask
+    monkeypatch.setattr(train_module, "first_name_mask", lambda *a: shares.append(a[4]) or real(*a))
+    args = parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--n-per-task", "4", "--d-model", "32",
+                       "--layers", "1", "--heads", "2", "--mlp", "48", "--token-budget", "512", "--probe-every", "0",
+                       "--first-name-share", "0.3", "--schedule", "copy:causal:2", "copy:diffusion:3"])
+    train_module.train(args)
+    assert shares == [0.3, 0.3, 0.3]  # every diffusion step, no causal one
+
+
 def test_mqar_share_draws_recall_batches_inside_a_suite_phase(tmp_path, monkeypatch):
     import dllm.evals.tiny.train as train_module
 
@@ -539,7 +572,8 @@ def test_mqar_share_draws_recall_batches_inside_a_suite_phase(tmp_path, monkeypa
 
 @pytest.mark.parametrize("flag, share", [("--mqar-share", "0"), ("--mqar-share", "1"), ("--mqar-share", "-0.2"),
                                          ("--mqar-backward", "1.5"), ("--mqar-backward", "-0.1"),
-                                         ("--mqar-directed", "2"), ("--mqar-directed", "-0.5")])
+                                         ("--mqar-directed", "2"), ("--mqar-directed", "-0.5"),
+                                         ("--first-name-share", "1.2")])
 def test_bad_mqar_share_is_refused(flag, share, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--family", "llada", "--out", "x", flag, share])

@@ -54,6 +54,13 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   first name masked beside its shown last name; directed rows grew the backward lookup in
   MQAR within 200 steps (34.7 -> 89.2%, the log's ``backward`` probe), but it did not carry
   over to the list ops (README), so no shipped recipe uses it.
+* ``--first-name-share`` (off by default): a share of the diffusion rows with names mask only
+  their first names (each with the row's t), the rest of the answer shown: the state a
+  confidence-ordered decode reaches after committing last names first (`order.py`). On the
+  bundled tiny-llada, 700 steps at 1.0 then 1,500 at 0.3 (two ``--init-from`` stages) grew
+  the backward lookup (binding first|all last 55.9 -> 94.4% on sort) and kept the other ops;
+  at 0.3 alone it did not form in 800 steps, and at 1.0 the other ops are lost. A run of that
+  kind inside the 45 minutes lost JSON (19%), whose rows hold a name too (README).
 * The schedule: the ten list ops, the JSON record and the Latin square causal, then the same
   tasks under masked diffusion. The diffusion phase reaches the causal phase's accuracy in
   ~2,500 steps (LLaDA relearns same-position prediction; Dream keeps its shift). Growing from copy a family at a time failed (adding
@@ -100,10 +107,11 @@ from torch import nn
 
 from dllm.env import environment
 from dllm.evals.synthetic import make_corpus
-from dllm.evals.tiny.data import CANVAS_MIX, LONG_CANVAS_MIX, TASK_WEIGHTS, batches, corrupt, encode_examples
+from dllm.evals.tiny.data import (CANVAS_MIX, LONG_CANVAS_MIX, TASK_WEIGHTS, batches, corrupt, encode_examples,
+                                  first_name_mask)
 from dllm.evals.tiny.probe import Probe
-from dllm.evals.tiny.recall import (PAIRS, RECALL_TASK, directed_mask, recall_accuracy, recall_batches,
-                                   recall_probe_batch)
+from dllm.evals.tiny.recall import (PAIRS, RECALL_TASK, directed_mask, name_token_ids, recall_accuracy,
+                                   recall_batches, recall_probe_batch)
 from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, all_tasks, lr_at, parse_schedule
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
 from dllm.models import aligned_logits
@@ -131,6 +139,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mqar-directed", type=float, default=0.0,
                    help="share of diffusion MQAR rows that mask every query's last name or (half) every first "
                         "name, instead of random masks: the backward lookup (recall.directed_mask)")
+    p.add_argument("--first-name-share", type=float, default=0.0,
+                   help="share of diffusion rows with names that mask only their first names, the rest of the "
+                        "answer shown (data.first_name_mask): the backward lookup")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
     p.add_argument("--anneal-steps", type=int, default=0,
@@ -171,7 +182,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--mqar-pairs {args.mqar_pairs[0]} {args.mqar_pairs[1]}: need 1 <= MIN <= MAX <= 60 (e.g. 2 4)")
     if args.max_steps < 0:
         p.error(f"--max-steps {args.max_steps}: need 0 (off) or a positive step count (e.g. 11256)")
-    for flag in ("mqar_backward", "mqar_directed"):
+    for flag in ("mqar_backward", "mqar_directed", "first_name_share"):
         if not 0.0 <= getattr(args, flag) <= 1.0:
             p.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: need a share between 0 and 1 (e.g. 0.5)")
     if not 0.0 < args.mqar_share < 1.0:
@@ -252,14 +263,18 @@ def next_token_ce(logits: torch.Tensor, batch, rows: torch.Tensor | None = None)
 
 def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator,
                    max_weight: float | None = None, precision: str = "fp32", suffix_share: float = 0.0,
-                   open_share: float = 1.0, directed_share: float = 0.0) -> torch.Tensor:
+                   open_share: float = 1.0, directed_share: float = 0.0,
+                   first_names: torch.Tensor | None = None, first_name_share: float = 0.0) -> torch.Tensor:
     """Masked-token cross-entropy weighted by 1/t (capped at ``max_weight`` when given),
     normalised by the batch's answer tokens. `open_share` < 1: attention is causal plus that
     share of the future keys (`annealed_mask`). MQAR batches mask a `directed_share` of their
-    rows by `recall.directed_mask`."""
+    rows by `recall.directed_mask`, suite batches a `first_name_share` by `data.first_name_mask`."""
     noisy, masked, p = corrupt(batch, mask_id, generator, suffix_share=suffix_share)
     if directed_share > 0 and batch.query_first is not None:
         masked, p = directed_mask(batch, masked, p, directed_share, generator)
+        noisy = batch.input_ids.masked_fill(masked, mask_id)
+    elif first_name_share > 0 and first_names is not None and batch.query_first is None:
+        masked = first_name_mask(batch, first_names, masked, p, first_name_share, generator)
         noisy = batch.input_ids.masked_fill(masked, mask_id)
     mask = batch.attention_mask if open_share >= 1 else annealed_mask(batch.attention_mask, open_share, generator)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
@@ -341,6 +356,7 @@ def train(args: argparse.Namespace) -> dict:
     print(f"{args.family}: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)} (embedding {config['vocab_size']})", flush=True)
 
     phases = parse_schedule(args.schedule)
+    first_names = torch.tensor(name_token_ids(tokenizer)[0]) if args.first_name_share else None
     examples = encode_examples(tokenizer, eot_id, args.n_per_task, all_tasks(phases))
     probe = Probe(tokenizer, config, all_tasks(phases), args.probe_n, offset=args.n_per_task,
                   dtype=torch.bfloat16 if args.precision == "bf16" else None) if args.probe_every else None
@@ -386,7 +402,8 @@ def train(args: argparse.Namespace) -> dict:
             draw_recall = recall and (not suite or float(torch.rand((), generator=recall_draws)) < args.mqar_share)
             batch = next(streams[recall_key if draw_recall else suite_key])
             open_share = min(1.0, diffusion_steps / args.anneal_steps) if args.anneal_steps else 1.0
-            loss = phase_loss(phase.objective, model, batch, tokenizer.mask_token_id, generator, args, open_share)
+            loss = phase_loss(phase.objective, model, batch, tokenizer.mask_token_id, generator, args, open_share,
+                              first_names)
             diffusion_steps += phase.objective == "diffusion"
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -437,14 +454,16 @@ def train(args: argparse.Namespace) -> dict:
 
 
 def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator: torch.Generator,
-               args: argparse.Namespace, open_share: float = 1.0) -> torch.Tensor:
+               args: argparse.Namespace, open_share: float = 1.0,
+               first_names: torch.Tensor | None = None) -> torch.Tensor:
     max_weight = args.max_weight or None  # 0 on the command line: uncapped
     if objective == "causal":
         return autoregressive_loss(model, batch, args.precision)
     if objective == "mixed":
         return mixed_loss(model, batch, mask_id, generator, args.causal_share, max_weight, args.precision)
     return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision, args.suffix_share, open_share,
-                          directed_share=args.mqar_directed)
+                          directed_share=args.mqar_directed, first_names=first_names,
+                          first_name_share=args.first_name_share)
 
 
 def stop_reason(args: argparse.Namespace, steps_done: int, seconds: float) -> str:
