@@ -57,9 +57,9 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
 * ``--first-name-share`` (off by default): a share of the diffusion rows with names mask only
   their first names (each with the row's t), the rest of the answer shown: the state a
   confidence-ordered decode reaches after committing last names first (`order.py`). On the
-  bundled tiny-llada, 700 steps at 1.0 then 1,500 at 0.3 (two ``--init-from`` stages) grew
-  the backward lookup (binding first|all last 55.9 -> 94.4% on sort) and kept the other ops;
-  at 0.3 alone it did not form in 800 steps, and at 1.0 the other ops are lost. A run of that
+  bundled tiny-llada, 700 steps at 1.0 then 1,500 at 0.3 (two phases of one run; with this
+  flag, two ``--init-from`` runs) grew the backward lookup (binding first|all last 55.9 ->
+  94.4% on sort) and kept the other ops; at 0.3 alone it did not form in 800 steps, and at 1.0 the other ops are lost. A run of that
   kind inside the 45 minutes lost JSON (19%), whose rows hold a name too (README).
 * The schedule: the ten list ops, the JSON record and the Latin square causal, then the same
   tasks under masked diffusion. The diffusion phase reaches the causal phase's accuracy in
