@@ -86,14 +86,19 @@ def binding_scores(lm, task_names: list[str], limit: int = 64) -> dict[str, dict
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    import dllm
-
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def diagnostic_parser(description: str) -> argparse.ArgumentParser:
+    """The options the tiny-model diagnostics share (this one and `order.py`)."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--models", nargs="+", default=["tiny-llada", "tiny-dream"])
     p.add_argument("--tasks", default="sort,shuffle,insert_random,replace_random,copy")
     p.add_argument("--limit", type=int, default=64, help="test instances per task")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    import dllm
+
+    args = diagnostic_parser(__doc__.split("\n")[0]).parse_args(argv)
     results = {}
     for name in args.models:
         lm = dllm.load(name, dtype="float32", device="cpu")

@@ -16,7 +16,6 @@ first and the intact share of each order.
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ import torch
 
 from dllm.env import environment
 from dllm.evals.synthetic import get_tasks
-from dllm.evals.tiny.binding import name_pairs
+from dllm.evals.tiny.binding import diagnostic_parser, name_pairs
 from dllm.evals.tiny.recall import name_token_ids
 
 
@@ -89,10 +88,7 @@ def decode_orders(lm, task_names: list[str], limit: int = 64, tokens_per_step: i
 def main(argv: list[str] | None = None) -> None:
     import dllm
 
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--models", nargs="+", default=["tiny-llada", "tiny-dream"])
-    p.add_argument("--tasks", default="sort,shuffle,insert_random,replace_random,copy")
-    p.add_argument("--limit", type=int, default=64, help="test instances per task")
+    p = diagnostic_parser(__doc__.split("\n")[0])
     p.add_argument("--tokens-per-step", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=16)
     args = p.parse_args(argv)
