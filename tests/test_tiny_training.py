@@ -534,17 +534,41 @@ def test_first_name_rows_mask_only_first_names_and_leave_other_rows_alone():
     assert not (some[:2] & ~torch.isin(ids[:2], first)).any()
 
 
+def test_first_name_min_leaves_rows_with_fewer_names_to_their_random_masks():
+    from dllm.evals.tiny.data import Batch, first_name_mask
+
+    first = torch.tensor([10, 11, 12])
+    # a list row (three first names) and a record row (one first name, then digits)
+    ids = torch.tensor([[5, 1, 10, 20, 1, 11, 21, 1, 12, 22], [5, 1, 10, 20, 1, 3, 4, 3, 4, 3]])
+    region = torch.zeros_like(ids, dtype=torch.bool)
+    region[:, 1:] = True
+    batch = Batch(ids, torch.ones_like(region), region)
+    random_mask = region & (torch.arange(10) % 2 == 1)
+    out = first_name_mask(batch, first, random_mask, torch.ones(2), 1.0, torch.Generator().manual_seed(0), min_names=2)
+    assert torch.equal(out[0], region[0] & torch.isin(ids[0], first))
+    assert torch.equal(out[1], random_mask[1])
+    both = first_name_mask(batch, first, random_mask, torch.ones(2), 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(both[1], region[1] & torch.isin(ids[1], first))  # default: one name is enough
+
+
+def test_first_name_min_below_one_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--first-name-min", "0"])
+    assert "--first-name-min 0" in capsys.readouterr().err
+
+
 def test_first_name_share_reaches_the_diffusion_rows(tmp_path, monkeypatch):
     from dllm.evals.tiny import train as train_module
 
     shares = []
     real = train_module.first_name_mask
-    monkeypatch.setattr(train_module, "first_name_mask", lambda *a: shares.append(a[4]) or real(*a))
+    monkeypatch.setattr(train_module, "first_name_mask", lambda *a: shares.append((a[4], a[6])) or real(*a))
     args = parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--n-per-task", "4", "--d-model", "32",
                        "--layers", "1", "--heads", "2", "--mlp", "48", "--token-budget", "512", "--probe-every", "0",
-                       "--first-name-share", "0.3", "--schedule", "copy:causal:2", "copy:diffusion:3"])
+                       "--first-name-share", "0.3", "--first-name-min", "2",
+                       "--schedule", "copy:causal:2", "copy:diffusion:3"])
     train_module.train(args)
-    assert shares == [0.3, 0.3, 0.3]  # every diffusion step, no causal one
+    assert shares == [(0.3, 2)] * 3  # every diffusion step, no causal one
 
 
 def test_mqar_share_draws_recall_batches_inside_a_suite_phase(tmp_path, monkeypatch):

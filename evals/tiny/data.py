@@ -154,9 +154,11 @@ def corrupt(batch: Batch, mask_id: int, generator: torch.Generator, eps: float =
 
 
 def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor, p: torch.Tensor,
-                    share: float, generator: torch.Generator) -> torch.Tensor:
-    """Replace a `share` of the rows' masks, in rows whose answer holds first names, by a mask
-    over those first names only (each with the row's p), every other answer token shown.
+                    share: float, generator: torch.Generator, min_names: int = 1) -> torch.Tensor:
+    """Replace a `share` of the rows' masks, in rows whose answer holds `min_names` or more first
+    names, by a mask over those first names only (each with the row's p), every other answer
+    token shown. `min_names` 2 keeps the list ops (3-6 names) and leaves the JSON record
+    (one name, whose cities were never trained at share 1.0 otherwise) to random masks.
 
     The tiny models decode most name pairs last name first (`order.py`), and a first name must
     then be found from its shown last name; random masks over the whole answer rarely train
@@ -164,6 +166,6 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
     within 700-2,200 steps and survives a later phase at 0.3)."""
     first = batch.answer_region & torch.isin(batch.input_ids, first_ids)
     rows = batch.input_ids.shape[0]
-    chosen = (torch.rand(rows, generator=generator) < share) & first.any(1)
+    chosen = (torch.rand(rows, generator=generator) < share) & (first.sum(1) >= max(min_names, 1))
     draw = torch.rand(batch.input_ids.shape, generator=generator) < p[:, None]
     return torch.where(chosen[:, None], first & draw, masked)

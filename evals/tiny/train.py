@@ -142,6 +142,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--first-name-share", type=float, default=0.0,
                    help="share of diffusion rows with names that mask only their first names, the rest of the "
                         "answer shown (data.first_name_mask): the backward lookup")
+    p.add_argument("--first-name-min", type=int, default=1, metavar="N",
+                   help="only rows whose answer holds N or more first names get --first-name-share's mask "
+                        "(2: the list ops, not the JSON record)")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
     p.add_argument("--anneal-steps", type=int, default=0,
@@ -185,6 +188,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for flag in ("mqar_backward", "mqar_directed", "first_name_share"):
         if not 0.0 <= getattr(args, flag) <= 1.0:
             p.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: need a share between 0 and 1 (e.g. 0.5)")
+    if args.first_name_min < 1:
+        p.error(f"--first-name-min {args.first_name_min}: need a name count of at least 1 (e.g. 2)")
     if not 0.0 < args.mqar_share < 1.0:
         p.error(f"--mqar-share {args.mqar_share}: need a share strictly between 0 and 1 (e.g. 0.25)")
     for flag in ("canvas_mix", "long_canvas_mix"):
@@ -264,7 +269,8 @@ def next_token_ce(logits: torch.Tensor, batch, rows: torch.Tensor | None = None)
 def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Generator,
                    max_weight: float | None = None, precision: str = "fp32", suffix_share: float = 0.0,
                    open_share: float = 1.0, directed_share: float = 0.0,
-                   first_names: torch.Tensor | None = None, first_name_share: float = 0.0) -> torch.Tensor:
+                   first_names: torch.Tensor | None = None, first_name_share: float = 0.0,
+                   first_name_min: int = 1) -> torch.Tensor:
     """Masked-token cross-entropy weighted by 1/t (capped at ``max_weight`` when given),
     normalised by the batch's answer tokens. `open_share` < 1: attention is causal plus that
     share of the future keys (`annealed_mask`). MQAR batches mask a `directed_share` of their
@@ -274,7 +280,7 @@ def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Gener
         masked, p = directed_mask(batch, masked, p, directed_share, generator)
         noisy = batch.input_ids.masked_fill(masked, mask_id)
     elif first_name_share > 0 and first_names is not None and batch.query_first is None:
-        masked = first_name_mask(batch, first_names, masked, p, first_name_share, generator)
+        masked = first_name_mask(batch, first_names, masked, p, first_name_share, generator, first_name_min)
         noisy = batch.input_ids.masked_fill(masked, mask_id)
     mask = batch.attention_mask if open_share >= 1 else annealed_mask(batch.attention_mask, open_share, generator)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
@@ -463,7 +469,7 @@ def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator:
         return mixed_loss(model, batch, mask_id, generator, args.causal_share, max_weight, args.precision)
     return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision, args.suffix_share, open_share,
                           directed_share=args.mqar_directed, first_names=first_names,
-                          first_name_share=args.first_name_share)
+                          first_name_share=args.first_name_share, first_name_min=args.first_name_min)
 
 
 def stop_reason(args: argparse.Namespace, steps_done: int, seconds: float) -> str:
