@@ -60,7 +60,9 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   bundled tiny-llada, 700 steps at 1.0 then 1,500 at 0.3 (two phases of one run; with this
   flag, two ``--init-from`` runs) grew the backward lookup (binding first|all last 55.9 ->
   94.4% on sort) and kept the other ops; at 0.3 alone it did not form in 800 steps, and at 1.0 the other ops are lost. A run of that
-  kind inside the 45 minutes lost JSON (19%), whose rows hold a name too (README).
+  kind inside the 45 minutes lost JSON (19%), whose rows hold a name too (README);
+  ``--first-name-min 2`` keeps the mask to rows with two or more names (the list ops), and the
+  shipped tiny-llada's three-stage recipe uses it (JSON 99%, remove_random 99% at k = 1).
 * The schedule: the ten list ops, the JSON record and the Latin square causal, then the same
   tasks under masked diffusion. The diffusion phase reaches the causal phase's accuracy in
   ~2,500 steps (LLaDA relearns same-position prediction; Dream keeps its shift). Growing from copy a family at a time failed (adding
