@@ -514,16 +514,23 @@ def test_backward_recall_probe_scores_first_names_from_their_last_names():
         recall_accuracy(Lookup(True), batch, backward=True)
 
 
+def answer_batch(ids: torch.Tensor):
+    """A suite batch whose answer region is every position but the first (the prompt)."""
+    from dllm.evals.tiny.data import Batch
+
+    region = torch.zeros_like(ids, dtype=torch.bool)
+    region[:, 1:] = True
+    return Batch(ids, torch.ones_like(region), region), region
+
+
 def test_first_name_rows_mask_only_first_names_and_leave_other_rows_alone():
-    from dllm.evals.tiny.data import Batch, first_name_mask
+    from dllm.evals.tiny.data import first_name_mask
 
     first = torch.tensor([10, 11, 12])
     # two rows with names (quote 1, first names 10-12, last names 20-22), one of digits only
     ids = torch.tensor([[5, 1, 10, 20, 1, 11, 21, 1, 12, 22], [5, 1, 12, 22, 1, 10, 20, 1, 11, 21],
                         [5, 3, 4, 3, 4, 3, 4, 3, 4, 3]])
-    region = torch.zeros_like(ids, dtype=torch.bool)
-    region[:, 1:] = True
-    batch = Batch(ids, torch.ones_like(region), region)
+    batch, region = answer_batch(ids)
     random_mask = region & (torch.arange(10) % 2 == 0)
     p = torch.ones(3)
     out = first_name_mask(batch, first, random_mask, p, 1.0, torch.Generator().manual_seed(0))
@@ -535,14 +542,12 @@ def test_first_name_rows_mask_only_first_names_and_leave_other_rows_alone():
 
 
 def test_first_name_min_leaves_rows_with_fewer_names_to_their_random_masks():
-    from dllm.evals.tiny.data import Batch, first_name_mask
+    from dllm.evals.tiny.data import first_name_mask
 
     first = torch.tensor([10, 11, 12])
     # a list row (three first names) and a record row (one first name, then digits)
     ids = torch.tensor([[5, 1, 10, 20, 1, 11, 21, 1, 12, 22], [5, 1, 10, 20, 1, 3, 4, 3, 4, 3]])
-    region = torch.zeros_like(ids, dtype=torch.bool)
-    region[:, 1:] = True
-    batch = Batch(ids, torch.ones_like(region), region)
+    batch, region = answer_batch(ids)
     random_mask = region & (torch.arange(10) % 2 == 1)
     out = first_name_mask(batch, first, random_mask, torch.ones(2), 1.0, torch.Generator().manual_seed(0), min_names=2)
     assert torch.equal(out[0], region[0] & torch.isin(ids[0], first))

@@ -157,8 +157,8 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
                     share: float, generator: torch.Generator, min_names: int = 1) -> torch.Tensor:
     """Replace a `share` of the rows' masks, in rows whose answer holds `min_names` or more first
     names, by a mask over those first names only (each with the row's p), every other answer
-    token shown. `min_names` 2 keeps the list ops (3-6 names) and leaves the JSON record
-    (one name, whose cities were never trained at share 1.0 otherwise) to random masks.
+    token shown. `min_names` 2 keeps the list ops (3-6 names) and leaves the JSON record (one
+    name) to random masks, so its other fields are still trained at share 1.0.
 
     The tiny models decode most name pairs last name first (`order.py`), and a first name must
     then be found from its shown last name; random masks over the whole answer rarely train
