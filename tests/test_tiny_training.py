@@ -556,6 +556,32 @@ def test_first_name_min_leaves_rows_with_fewer_names_to_their_random_masks():
     assert torch.equal(both[1], region[1] & torch.isin(ids[1], first))  # default: one name is enough
 
 
+def test_name_share_rows_mask_only_names_and_show_the_skeleton():
+    from dllm.evals.tiny.data import first_name_mask
+
+    first, names = torch.tensor([10, 11, 12]), torch.tensor([10, 11, 12, 20, 21, 22])
+    ids = torch.tensor([[5, 1, 10, 20, 1, 11, 21, 1, 12, 22], [5, 1, 12, 22, 1, 10, 20, 1, 11, 21]])
+    batch, region = answer_batch(ids)
+    random_mask = region & (torch.arange(10) % 2 == 0)
+    out = first_name_mask(batch, first, random_mask, torch.ones(2), 0.0, torch.Generator().manual_seed(0),
+                          name_ids=names, name_share=1.0)
+    assert torch.equal(out, region & torch.isin(ids, names))  # p = 1: every first and last name, no quote
+    assert out[:, 3].all() and not out[:, 4].any()
+    # shares 0.5 / 0.5 split the rows: each row is either first names only or all names
+    split = first_name_mask(batch, first, random_mask, torch.ones(2), 0.5, torch.Generator().manual_seed(2),
+                            name_ids=names, name_share=0.5)
+    for row in range(2):
+        assert torch.equal(split[row], region[row] & torch.isin(ids[row], first)) or \
+            torch.equal(split[row], region[row] & torch.isin(ids[row], names))
+
+
+def test_first_name_and_name_shares_over_one_are_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--first-name-share", "0.6",
+                    "--name-share", "0.5"])
+    assert "--name-share 0.5" in capsys.readouterr().err
+
+
 def test_first_name_min_below_one_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--first-name-min", "0"])
@@ -567,13 +593,13 @@ def test_first_name_share_reaches_the_diffusion_rows(tmp_path, monkeypatch):
 
     shares = []
     real = train_module.first_name_mask
-    monkeypatch.setattr(train_module, "first_name_mask", lambda *a: shares.append((a[4], a[6])) or real(*a))
+    monkeypatch.setattr(train_module, "first_name_mask", lambda *a: shares.append((a[4], a[6], a[8])) or real(*a))
     args = parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--n-per-task", "4", "--d-model", "32",
                        "--layers", "1", "--heads", "2", "--mlp", "48", "--token-budget", "512", "--probe-every", "0",
-                       "--first-name-share", "0.3", "--first-name-min", "2",
+                       "--first-name-share", "0.3", "--first-name-min", "2", "--name-share", "0.4",
                        "--schedule", "copy:causal:2", "copy:diffusion:3"])
     train_module.train(args)
-    assert shares == [(0.3, 2)] * 3  # every diffusion step, no causal one
+    assert shares == [(0.3, 2, 0.4)] * 3  # every diffusion step, no causal one
 
 
 def test_mqar_share_draws_recall_batches_inside_a_suite_phase(tmp_path, monkeypatch):

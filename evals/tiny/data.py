@@ -154,7 +154,8 @@ def corrupt(batch: Batch, mask_id: int, generator: torch.Generator, eps: float =
 
 
 def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor, p: torch.Tensor,
-                    share: float, generator: torch.Generator, min_names: int = 1) -> torch.Tensor:
+                    share: float, generator: torch.Generator, min_names: int = 1,
+                    name_ids: torch.Tensor | None = None, name_share: float = 0.0) -> torch.Tensor:
     """Replace a `share` of the rows' masks, in rows whose answer holds `min_names` or more first
     names, by a mask over those first names only (each with the row's p), every other answer
     token shown. `min_names` 2 keeps the list ops (3-6 names) and leaves the JSON record (one
@@ -163,9 +164,22 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
     The tiny models decode most name pairs last name first (`order.py`), and a first name must
     then be found from its shown last name; random masks over the whole answer rarely train
     that state, and the lookup never formed from them (README: it forms at a share of 0.9-1.0
-    within 700-2,200 steps and survives a later phase at 0.3)."""
+    within 700-2,200 steps and survives a later phase at 0.3).
+
+    A further `name_share` of the same rows masks every name token in `name_ids` (first and
+    last names) with the row's p and shows the rest: the skeleton the models lay first, with
+    some items written and others still masked. That is the state in which an item already
+    written must not be written again (shuffle, sort, the random ops); the masks do not depend
+    on which name sits where, so what the model learns to predict there is still the task's
+    own distribution."""
     first = batch.answer_region & torch.isin(batch.input_ids, first_ids)
     rows = batch.input_ids.shape[0]
-    chosen = (torch.rand(rows, generator=generator) < share) & (first.sum(1) >= max(min_names, 1))
+    eligible = first.sum(1) >= max(min_names, 1)
+    u = torch.rand(rows, generator=generator)
     draw = torch.rand(batch.input_ids.shape, generator=generator) < p[:, None]
-    return torch.where(chosen[:, None], first & draw, masked)
+    out = torch.where((eligible & (u < share))[:, None], first & draw, masked)
+    if name_ids is None or name_share <= 0:
+        return out
+    names = batch.answer_region & torch.isin(batch.input_ids, name_ids)
+    as_names = eligible & (u >= share) & (u < share + name_share)
+    return torch.where(as_names[:, None], names & draw, out)
