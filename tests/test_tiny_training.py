@@ -575,6 +575,24 @@ def test_name_share_rows_mask_only_names_and_show_the_skeleton():
             torch.equal(split[row], region[row] & torch.isin(ids[row], names))
 
 
+def test_pair_share_rows_mask_whole_pairs_and_show_the_rest():
+    from dllm.evals.tiny.data import first_name_mask
+
+    first, last = torch.tensor([10, 11, 12]), torch.tensor([20, 21, 22])
+    ids = torch.tensor([[5, 1, 10, 20, 1, 11, 21, 1, 12, 22], [5, 1, 12, 22, 1, 10, 20, 1, 11, 21]])
+    batch, region = answer_batch(ids)
+    random_mask = region & (torch.arange(10) % 2 == 0)
+    full = first_name_mask(batch, first, random_mask, torch.ones(2), 0.0, torch.Generator().manual_seed(0),
+                           last_ids=last, pair_share=1.0)
+    assert torch.equal(full, region & (torch.isin(ids, first) | torch.isin(ids, last)))  # p = 1: every pair
+    some = first_name_mask(batch, first, random_mask, torch.full((2,), 0.5), 0.0, torch.Generator().manual_seed(4),
+                           last_ids=last, pair_share=1.0)
+    for row in range(2):
+        for j in (2, 5, 8):  # a pair is masked whole or not at all; quotes never
+            assert bool(some[row, j]) == bool(some[row, j + 1])
+        assert not some[row, [0, 1, 4, 7]].any()
+
+
 def test_first_name_and_name_shares_over_one_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--first-name-share", "0.6",

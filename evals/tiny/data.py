@@ -155,7 +155,8 @@ def corrupt(batch: Batch, mask_id: int, generator: torch.Generator, eps: float =
 
 def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor, p: torch.Tensor,
                     share: float, generator: torch.Generator, min_names: int = 1,
-                    name_ids: torch.Tensor | None = None, name_share: float = 0.0) -> torch.Tensor:
+                    name_ids: torch.Tensor | None = None, name_share: float = 0.0,
+                    last_ids: torch.Tensor | None = None, pair_share: float = 0.0) -> torch.Tensor:
     """Replace a `share` of the rows' masks, in rows whose answer holds `min_names` or more first
     names, by a mask over those first names only (each with the row's p), every other answer
     token shown. `min_names` 2 keeps the list ops (3-6 names) and leaves the JSON record (one
@@ -171,15 +172,28 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
     some items written and others still masked. That is the state in which an item already
     written must not be written again (shuffle, sort, the random ops); the masks do not depend
     on which name sits where, so what the model learns to predict there is still the task's
-    own distribution."""
+    own distribution. A further `pair_share` masks whole "First Last" pairs (a first name
+    followed by one of `last_ids`), each with the row's p: at small p one whole item hidden
+    among written ones, where only the bookkeeping (which item is still unused) finds it, since
+    no half of it is shown to look the other half up from."""
     first = batch.answer_region & torch.isin(batch.input_ids, first_ids)
     rows = batch.input_ids.shape[0]
     eligible = first.sum(1) >= max(min_names, 1)
     u = torch.rand(rows, generator=generator)
     draw = torch.rand(batch.input_ids.shape, generator=generator) < p[:, None]
     out = torch.where((eligible & (u < share))[:, None], first & draw, masked)
-    if name_ids is None or name_share <= 0:
-        return out
-    names = batch.answer_region & torch.isin(batch.input_ids, name_ids)
-    as_names = eligible & (u >= share) & (u < share + name_share)
-    return torch.where(as_names[:, None], names & draw, out)
+    if name_ids is not None and name_share > 0:
+        names = batch.answer_region & torch.isin(batch.input_ids, name_ids)
+        as_names = eligible & (u >= share) & (u < share + name_share)
+        out = torch.where(as_names[:, None], names & draw, out)
+    if last_ids is not None and pair_share > 0:
+        starts = first.clone()
+        starts[:, :-1] &= torch.isin(batch.input_ids[:, 1:], last_ids)
+        starts[:, -1] = False
+        starts &= draw
+        pairs = starts.clone()
+        pairs[:, 1:] |= starts[:, :-1]
+        low = share + name_share
+        as_pairs = eligible & (u >= low) & (u < low + pair_share)
+        out = torch.where(as_pairs[:, None], pairs, out)
+    return out

@@ -150,6 +150,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--name-share", type=float, default=0.0,
                    help="a further share of those rows that mask only their names, first and last, the skeleton "
                         "shown (data.first_name_mask): which items are already written")
+    p.add_argument("--pair-share", type=float, default=0.0,
+                   help="a further share of those rows that mask whole First Last pairs, the rest shown "
+                        "(data.first_name_mask): an item found only as the one still unused")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
     p.add_argument("--anneal-steps", type=int, default=0,
@@ -190,12 +193,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--mqar-pairs {args.mqar_pairs[0]} {args.mqar_pairs[1]}: need 1 <= MIN <= MAX <= 60 (e.g. 2 4)")
     if args.max_steps < 0:
         p.error(f"--max-steps {args.max_steps}: need 0 (off) or a positive step count (e.g. 11256)")
-    for flag in ("mqar_backward", "mqar_directed", "first_name_share", "name_share"):
+    for flag in ("mqar_backward", "mqar_directed", "first_name_share", "name_share", "pair_share"):
         if not 0.0 <= getattr(args, flag) <= 1.0:
             p.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: need a share between 0 and 1 (e.g. 0.5)")
-    if args.first_name_share + args.name_share > 1.0:
-        p.error(f"--first-name-share {args.first_name_share} with --name-share {args.name_share}: the two shares "
-                "split the same rows, so they must sum to 1 or less (e.g. 0.3 and 0.3)")
+    if args.first_name_share + args.name_share + args.pair_share > 1.0:
+        p.error(f"--first-name-share {args.first_name_share}, --name-share {args.name_share} and --pair-share "
+                f"{args.pair_share}: the shares split the same rows, so they must sum to 1 or less (e.g. 0.3 and 0.3)")
     if args.first_name_min < 1:
         p.error(f"--first-name-min {args.first_name_min}: need a name count of at least 1 (e.g. 2)")
     if not 0.0 < args.mqar_share < 1.0:
@@ -279,19 +282,20 @@ def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Gener
                    open_share: float = 1.0, directed_share: float = 0.0,
                    first_names: torch.Tensor | None = None, first_name_share: float = 0.0,
                    first_name_min: int = 1, all_names: torch.Tensor | None = None,
-                   name_share: float = 0.0) -> torch.Tensor:
+                   name_share: float = 0.0, last_names: torch.Tensor | None = None,
+                   pair_share: float = 0.0) -> torch.Tensor:
     """Masked-token cross-entropy weighted by 1/t (capped at ``max_weight`` when given),
     normalised by the batch's answer tokens. `open_share` < 1: attention is causal plus that
     share of the future keys (`annealed_mask`). MQAR batches mask a `directed_share` of their
-    rows by `recall.directed_mask`, suite batches a `first_name_share` (and a `name_share`) by
-    `data.first_name_mask`."""
+    rows by `recall.directed_mask`, suite batches a `first_name_share` (and a `name_share`, a
+    `pair_share`) by `data.first_name_mask`."""
     noisy, masked, p = corrupt(batch, mask_id, generator, suffix_share=suffix_share)
     if directed_share > 0 and batch.query_first is not None:
         masked, p = directed_mask(batch, masked, p, directed_share, generator)
         noisy = batch.input_ids.masked_fill(masked, mask_id)
-    elif first_name_share + name_share > 0 and first_names is not None and batch.query_first is None:
+    elif first_name_share + name_share + pair_share > 0 and first_names is not None and batch.query_first is None:
         masked = first_name_mask(batch, first_names, masked, p, first_name_share, generator, first_name_min,
-                                 all_names, name_share)
+                                 all_names, name_share, last_names, pair_share)
         noisy = batch.input_ids.masked_fill(masked, mask_id)
     mask = batch.attention_mask if open_share >= 1 else annealed_mask(batch.attention_mask, open_share, generator)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
@@ -373,10 +377,10 @@ def train(args: argparse.Namespace) -> dict:
     print(f"{args.family}: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)} (embedding {config['vocab_size']})", flush=True)
 
     phases = parse_schedule(args.schedule)
-    first_names = all_names = None
-    if args.first_name_share or args.name_share:
+    first_names = all_names = last_names = None
+    if args.first_name_share or args.name_share or args.pair_share:
         first, last = name_token_ids(tokenizer)
-        first_names, all_names = torch.tensor(first), torch.tensor(first + last)
+        first_names, all_names, last_names = torch.tensor(first), torch.tensor(first + last), torch.tensor(last)
     examples = encode_examples(tokenizer, eot_id, args.n_per_task, all_tasks(phases))
     probe = Probe(tokenizer, config, all_tasks(phases), args.probe_n, offset=args.n_per_task,
                   dtype=torch.bfloat16 if args.precision == "bf16" else None) if args.probe_every else None
@@ -423,7 +427,7 @@ def train(args: argparse.Namespace) -> dict:
             batch = next(streams[recall_key if draw_recall else suite_key])
             open_share = min(1.0, diffusion_steps / args.anneal_steps) if args.anneal_steps else 1.0
             loss = phase_loss(phase.objective, model, batch, tokenizer.mask_token_id, generator, args, open_share,
-                              (first_names, all_names))
+                              (first_names, all_names, last_names))
             diffusion_steps += phase.objective == "diffusion"
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -475,7 +479,7 @@ def train(args: argparse.Namespace) -> dict:
 
 def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator: torch.Generator,
                args: argparse.Namespace, open_share: float = 1.0,
-               names: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)) -> torch.Tensor:
+               names: tuple[torch.Tensor | None, ...] = (None, None, None)) -> torch.Tensor:
     max_weight = args.max_weight or None  # 0 on the command line: uncapped
     if objective == "causal":
         return autoregressive_loss(model, batch, args.precision)
@@ -484,7 +488,8 @@ def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator:
     return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision, args.suffix_share, open_share,
                           directed_share=args.mqar_directed, first_names=names[0],
                           first_name_share=args.first_name_share, first_name_min=args.first_name_min,
-                          all_names=names[1], name_share=args.name_share)
+                          all_names=names[1], name_share=args.name_share, last_names=names[2],
+                          pair_share=args.pair_share)
 
 
 def stop_reason(args: argparse.Namespace, steps_done: int, seconds: float) -> str:
