@@ -45,16 +45,18 @@ class Probe:
         self.seconds = 0.0  # time spent probing, which is not training time
 
     def record(self, model: torch.nn.Module, step: int, tasks: tuple[str, ...] | list[str] | None = None,
-               causal: bool = False) -> None:
+               causal: bool = False, slots: bool = False) -> None:
         """Probe `tasks` (default: all) at `step` (once), keep the result and its cost, print it.
-        `causal`: decode left to right under a causal mask (what a causal phase trains)."""
+        `causal`: decode left to right under a causal mask (what a causal phase trains); with
+        `slots`, each token read at a mask slot in its own position (a masked_causal phase)."""
         if self.history and self.history[-1]["step"] == step:
             return
         began = time.perf_counter()
-        accuracy = self.causal(model, tasks) if causal else self(model, tasks)
+        accuracy = self.causal(model, tasks, slots) if causal else self(model, tasks)
         self.seconds += time.perf_counter() - began
-        self.history.append({"step": step, "accuracy": accuracy, "decode": "causal" if causal else "diffusion"})
-        print(f"probe step {step} ({'causal' if causal else 'diffusion'}): {json.dumps(accuracy)}", flush=True)
+        decode = ("masked_causal" if slots else "causal") if causal else "diffusion"
+        self.history.append({"step": step, "accuracy": accuracy, "decode": decode})
+        print(f"probe step {step} ({decode}): {json.dumps(accuracy)}", flush=True)
 
     def __call__(self, model: torch.nn.Module, tasks: tuple[str, ...] | list[str] | None = None) -> dict[str, float]:
         """Diffusion decoding with the real engine."""
@@ -68,18 +70,24 @@ class Probe:
 
         return self._accuracy(model, tasks, decode)
 
-    def causal(self, model: torch.nn.Module, tasks: tuple[str, ...] | list[str] | None = None) -> dict[str, float]:
+    def causal(self, model: torch.nn.Module, tasks: tuple[str, ...] | list[str] | None = None,
+               slots: bool = False) -> dict[str, float]:
         """Greedy next-token decoding under a causal mask (the logits at i score token i + 1
-        for both families, as in a causal phase) up to the first stop token."""
+        for both families, as in a causal phase; with `slots`, a mask slot at i + 1 scores it,
+        as in a masked_causal phase) up to the first stop token."""
+        from dllm.evals.tiny.slots import next_at_slot
         from dllm.evals.tiny.train import causal_mask
 
         stop = set(self.special.stop_ids)
 
+        def next_token(x: torch.Tensor) -> int:
+            return int(model(x, attention_mask=causal_mask(torch.ones_like(x, dtype=torch.bool)))[0, -1].argmax())
+
         def decode_one(prompt: str, limit: int) -> str:
             ids, out = prompt_ids(self.tokenizer, prompt, chat=True), []
             for _ in range(limit):
-                x = torch.tensor([ids + out])
-                token = int(model(x, attention_mask=causal_mask(torch.ones_like(x, dtype=torch.bool)))[0, -1].argmax())
+                token = next_at_slot(model, ids + out, self.tokenizer.mask_token_id) if slots \
+                    else next_token(torch.tensor([ids + out]))
                 if token in stop:
                     break
                 out.append(token)

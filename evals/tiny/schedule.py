@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dllm.evals.synthetic import get_tasks
 from dllm.evals.tiny.recall import RECALL_TASK
 
-OBJECTIVES = ("causal", "diffusion", "mixed")
+OBJECTIVES = ("causal", "diffusion", "mixed", "masked_causal")  # masked_causal: LLaDA only (slots.py)
 # The plain first stage (two threads): the ten list ops, the JSON record and the Latin square,
 # a causal warm start then masked diffusion; the bundled models then add the long lists in a
 # diffusion stage at half the learning rate through `--init-from` (commands and held-out

@@ -7,7 +7,7 @@
 README's "Bundled tiny models" section)
 
 A schedule (``--schedule``, `schedule.py`) of phases, each a task set, an objective and a
-step count, on length-bucketed batches of its tasks. Two objectives:
+step count, on length-bucketed batches of its tasks. Two objectives (and a third, below):
 
 1. ``causal`` (warm start): causal attention and next-token cross-entropy on the answer
    (the logits at i - 1 score token i), as Dream starts from Qwen2.5's AR weights.
@@ -16,6 +16,11 @@ step count, on length-bucketed batches of its tasks. Two objectives:
    probability t ~ U(0, 1), cross-entropy on masked tokens weighted by 1/t, capped at
    ``--max-weight``. LLaDA predicts at the same position, Dream with its shift (through
    `dllm.models.aligned_logits`).
+
+3. ``masked_causal`` (LLaDA only, `slots.py`): the causal warm start in LLaDA's layout, each
+   answer token scored at a mask slot in its own position that sees the clean tokens before
+   it (Block Diffusion's two-copy layout with blocks of one token). Not in a shipped recipe
+   (README, "repeat suppression").
 
 Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU thread):
 
@@ -115,6 +120,7 @@ from dllm.evals.tiny.probe import Probe
 from dllm.evals.tiny.recall import (PAIRS, RECALL_TASK, directed_mask, name_token_ids, recall_accuracy,
                                    recall_batches, recall_probe_batch)
 from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, all_tasks, lr_at, parse_schedule
+from dllm.evals.tiny.slots import masked_causal_loss, slot_accuracy
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
 from dllm.models import aligned_logits
 from dllm.models.loader import build_model
@@ -127,7 +133,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--family", choices=["llada", "dream"], required=True)
     p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
     p.add_argument("--schedule", nargs="+", default=list(DEFAULT_SCHEDULE), metavar="TASKS:OBJECTIVE:STEPS",
-                   help="phases in order (see schedule.py); objective causal, diffusion or mixed")
+                   help="phases in order (see schedule.py); objective causal, diffusion, mixed or masked_causal (LLaDA, slots.py)")
     p.add_argument("--token-budget", type=int, default=3072, help="padded tokens per batch")
     p.add_argument("--causal-share", type=float, default=0.5, help="share of causal rows in a mixed phase")
     p.add_argument("--suffix-share", type=float, default=0.0,
@@ -199,6 +205,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.first_name_share + args.name_share + args.pair_share > 1.0:
         p.error(f"--first-name-share {args.first_name_share}, --name-share {args.name_share} and --pair-share "
                 f"{args.pair_share}: the shares split the same rows, so they must sum to 1 or less (e.g. 0.3 and 0.3)")
+    try:
+        phases = parse_schedule(args.schedule)
+    except ValueError as err:
+        p.error(str(err))
+    if args.family == "dream" and any(phase.objective == "masked_causal" for phase in phases):
+        p.error("--schedule: masked_causal scores a token at its own position, LLaDA's layout; Dream's causal "
+                "phases already train its shifted one (use causal)")
     if args.first_name_min < 1:
         p.error(f"--first-name-min {args.first_name_min}: need a name count of at least 1 (e.g. 2)")
     if not 0.0 < args.mqar_share < 1.0:
@@ -401,7 +414,8 @@ def train(args: argparse.Namespace) -> dict:
     diffusion_steps = 0  # of this run, for --anneal-steps
     for index, phase in enumerate(phases):
         print(f"phase {index + 1}/{len(phases)}: {phase}", flush=True)
-        causal = phase.objective == "causal"
+        causal = phase.objective in ("causal", "masked_causal")  # left to right: one EOS per answer
+        slots = phase.objective == "masked_causal"
         recall, suite = phase.recall, phase.suite_tasks
         recall_key, suite_key = ((RECALL_TASK,), causal), (suite, causal)
         # One seeded stream per task set and layout, resumed when it comes back.
@@ -441,7 +455,8 @@ def train(args: argparse.Namespace) -> dict:
                 elapsed = training_seconds(start, probe)
                 curve.append({"step": steps_done, "phase": index, "loss": round(mean, 4), "minutes": round(elapsed / 60, 2)})
                 if recall:  # held-out recall accuracy is cheap: one forward over 256 rows
-                    curve[-1]["recall_accuracy"] = recall_accuracy(model, recall_probe, None if causal else tokenizer.mask_token_id)
+                    curve[-1]["recall_accuracy"] = (slot_accuracy(model, recall_probe, tokenizer.mask_token_id) if slots
+                                                    else recall_accuracy(model, recall_probe, None if causal else tokenizer.mask_token_id))
                     if not causal:  # and the lookup the other way: a first name from its last name
                         curve[-1]["backward_recall_accuracy"] = recall_accuracy(model, recall_probe, tokenizer.mask_token_id,
                                                                                 backward=True)
@@ -450,12 +465,12 @@ def train(args: argparse.Namespace) -> dict:
                       + (f" recall {curve[-1]['recall_accuracy']}%" if recall else "")
                       + (f" backward {curve[-1]['backward_recall_accuracy']}%" if recall and not causal else ""), flush=True)
             if probe and suite and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
-                probe.record(model, steps_done, suite, causal=causal)
+                probe.record(model, steps_done, suite, causal=causal, slots=slots)
         if stop:
             print(f"stopping at step {steps_done}: {stop}", flush=True)
             break
     if probe:
-        probe.record(model, steps_done, all_tasks(phases), causal=causal)  # the final weights, also when the time cap stopped the run
+        probe.record(model, steps_done, all_tasks(phases), causal=causal, slots=slots)  # the final weights, also when the time cap stopped the run
     probe_s = probe.seconds if probe else 0.0
     minutes = (time.perf_counter() - start - probe_s) / 60
     save_dtype = getattr(torch, args.save_dtype)
@@ -483,6 +498,8 @@ def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator:
     max_weight = args.max_weight or None  # 0 on the command line: uncapped
     if objective == "causal":
         return autoregressive_loss(model, batch, args.precision)
+    if objective == "masked_causal":
+        return masked_causal_loss(model, batch, mask_id, args.precision)
     if objective == "mixed":
         return mixed_loss(model, batch, mask_id, generator, args.causal_share, max_weight, args.precision)
     return diffusion_loss(model, batch, mask_id, generator, max_weight, args.precision, args.suffix_share, open_share,
