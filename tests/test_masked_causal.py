@@ -54,7 +54,7 @@ def test_loss_scores_each_answer_token_at_its_own_position():
     right = masked_causal_loss(_Copier(batch.input_ids), batch, MASK)
     shifted = masked_causal_loss(_Copier(batch.input_ids.roll(1, dims=1)), batch, MASK)
     assert right.item() < 1e-6 and shifted.item() > 10
-    logits, scored = slot_logits(_Copier(batch.input_ids), batch, MASK)
+    _, _, scored = slot_logits(_Copier(batch.input_ids), batch, MASK)
     assert scored.sum() == batch.answer_region.sum() == 7
     assert slot_accuracy(_Copier(batch.input_ids), batch, MASK) == 100.0
 
@@ -65,8 +65,8 @@ def test_a_slot_never_sees_its_token_or_anything_after_it():
     batch = data.collate([([5, 6, 7, 8], [10, 11, 12, 13, 14])], pad_id=0)
     changed = data.collate([([5, 6, 7, 8], [10, 11, 40, 41, 42])], pad_id=0)
     with torch.no_grad():
-        a, _ = slot_logits(model, batch, tok.mask_token_id)
-        b, _ = slot_logits(model, changed, tok.mask_token_id)
+        a = slot_logits(model, batch, tok.mask_token_id)[0]
+        b = slot_logits(model, changed, tok.mask_token_id)[0]
     assert torch.allclose(a[0, :3], b[0, :3], atol=1e-5)  # slots 10, 11, 12: their view is unchanged
     assert not torch.allclose(a[0, 3:], b[0, 3:], atol=1e-5)  # slots after the change see it
     # decoding left to right reads the same number the loss trains
