@@ -29,6 +29,12 @@ from dllm.evals.tiny.recall import name_token_ids
 CONDITIONS = ("last|first", "last|none", "first|last", "first|none", "first|all last", "last|all first")
 
 
+def end_of_turn_id(lm) -> int:
+    """The token that closes a training answer (the family's end-of-turn; EOS if it has none)."""
+    eos = lm.special.eos_id
+    return next((i for i in lm.special.stop_ids if i != eos), eos)
+
+
 def name_pairs(answer: list[int], first: set[int], last: set[int]) -> list[tuple[int, int]]:
     """(first, last) positions of every adjacent first-name, last-name token pair."""
     return [(j, j + 1) for j in range(len(answer) - 1) if answer[j] in first and answer[j + 1] in last]
@@ -63,7 +69,7 @@ def binding_scores(lm, task_names: list[str], limit: int = 64) -> dict[str, dict
     tok = lm.tokenizer
     first, last = (set(ids) for ids in name_token_ids(tok))
     eos = lm.special.eos_id
-    end_of_turn = next((i for i in lm.special.stop_ids if i != eos), eos)  # what closes a training answer
+    end_of_turn = end_of_turn_id(lm)
     out = {}
     for task in get_tasks(task_names):
         hits = {c: [0, 0] for c in CONDITIONS}

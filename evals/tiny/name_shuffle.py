@@ -32,10 +32,13 @@ from dllm.api import prompt_ids
 from dllm.env import environment
 from dllm.evals.synthetic.base import format_list
 from dllm.evals.synthetic.pools import FIRST_NAMES
+from dllm.evals.tiny.binding import end_of_turn_id
 from dllm.evals.tiny.data import Example, batches, encode_examples
 from dllm.evals.tiny.recall import name_token_ids
+from dllm.evals.tiny.repeats import instance_repeat_mass
 from dllm.evals.tiny.schedule import lr_at
 
+# The pilot's order: it seeds which task each drawn example comes from (`data.batches`).
 SHORT_TASKS = ["copy", "reverse", "sort", "shuffle", "insert_index", "insert_random", "remove_index",
                "remove_random", "replace_index", "replace_random", "json_record", "latin_square", "add", "sub"]
 
@@ -60,35 +63,24 @@ def name_shuffle_examples(tokenizer, eot_id: int, n: int, lengths: tuple[int, in
 
 
 def suppression(lm, n_names: int = 8, limit: int = 64, seed: int = 12345) -> tuple[float, float]:
-    """Repeat mass (%) on held-out name shuffles: at each still-masked name, the probability
-    given to the names shown, with half the answer's names shown and with every name masked."""
-    tok = lm.tokenizer
-    first = set(name_token_ids(tok)[0])
-    eot = next(i for i in lm.special.stop_ids if i != lm.special.eos_id)
+    """Repeat mass (%) on held-out name shuffles (`repeats.instance_repeat_mass`, each name a
+    pair of its own): at each still-masked name, the probability given to the names shown,
+    with half the answer's names shown and with every name masked."""
+    first = set(name_token_ids(lm.tokenizer)[0])
+    eot = end_of_turn_id(lm)
     rng = random.Random(seed)
-    written = masked = 0.0
-    slots = 0
+    sums, slots = [0.0, 0.0], 0
     for _ in range(limit):
         prompt, answer = name_shuffle_pair(rng, (n_names, n_names))
-        p = prompt_ids(tok, prompt, chat=True)
-        a = tok(answer, add_special_tokens=False)["input_ids"] + [eot]
-        names = [j for j, t in enumerate(a) if t in first]
+        answer_ids = lm.tokenizer(answer, add_special_tokens=False)["input_ids"] + [eot]
+        names = [(j, j) for j, t in enumerate(answer_ids) if t in first]
         shown = set(rng.sample(range(len(names)), len(names) // 2))
-        shown_ids = [a[names[k]] for k in shown]
-        for reveal in (True, False):
-            canvas = list(a)
-            for k, j in enumerate(names):
-                if not (reveal and k in shown):
-                    canvas[j] = tok.mask_token_id
-            with torch.no_grad():
-                probs = lm.model(torch.tensor([p + canvas], device=lm.device)).softmax(-1)[0, len(p):]
-            mass = sum(probs[j, shown_ids].sum().item() for k, j in enumerate(names) if k not in shown)
-            if reveal:
-                written += mass
-                slots += len(names) - len(shown)
-            else:
-                masked += mass
-    return round(100 * written / slots, 1), round(100 * masked / slots, 1)
+        hidden, written, scored = instance_repeat_mass(lm, prompt_ids(lm.tokenizer, prompt, chat=True), answer_ids,
+                                                       names, shown)
+        sums[0] += hidden
+        sums[1] += written
+        slots += scored
+    return round(100 * sums[1] / slots, 1), round(100 * sums[0] / slots, 1)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -114,24 +106,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def fine_tune(args: argparse.Namespace) -> dict:
     import dllm
-    from dllm.evals.tiny.train import diffusion_loss
-    from dllm.models.writer import write_checkpoint
+    from dllm.evals.tiny.train import diffusion_loss, make_optimizer, save_weights
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     lm = dllm.load(str(args.init_from), dtype="float32", device="cpu")
     tok, model = lm.tokenizer, lm.model
     before = suppression(lm)
-    eot = next(i for i in lm.special.stop_ids if i != lm.special.eos_id)
+    eot = end_of_turn_id(lm)
     tasks = SHORT_TASKS + (["long_copy", "long_reverse"] if args.long else [])
     suite = batches(encode_examples(tok, eot, 12000, tasks), tok.pad_token_id, tok.eos_token_id, 3072, args.seed + 7)
     names = batches({"name_shuffle": name_shuffle_examples(tok, eot, 12000, tuple(args.lengths), args.seed + 17)},
                     tok.pad_token_id, tok.eos_token_id, 3072, args.seed + 11, task_weights={"name_shuffle": 1.0})
     model.train().requires_grad_(True)
-    decay = [p for p in model.parameters() if p.dim() > 1]
-    rest = [p for p in model.parameters() if p.dim() <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98))
+    opt = make_optimizer(model, args.lr, weight_decay=0.1)
     generator, draws, start = torch.Generator().manual_seed(args.seed + 3), random.Random(args.seed + 5), time.perf_counter()
     for step in range(args.steps):
         for group in opt.param_groups:
@@ -147,10 +135,7 @@ def fine_tune(args: argparse.Namespace) -> dict:
     minutes = (time.perf_counter() - start) / 60
     model.eval()
     after = suppression(lm)
-    config = json.loads((args.init_from / "config.json").read_text())
-    state = {k: v.detach().to(torch.bfloat16).contiguous() for k, v in model.state_dict().items()}
-    write_checkpoint(args.out, config, state, tok, generation_config={"eos_token_id": tok.eos_token_id,
-                                                                     "pad_token_id": tok.pad_token_id})
+    save_weights(args.out, model, json.loads((args.init_from / "config.json").read_text()), tok, "bfloat16")
     previous = json.loads((args.init_from / "training.json").read_text())
     record = {"name_shuffle": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
               "steps": args.steps, "minutes": round(minutes, 2),

@@ -24,7 +24,7 @@ import torch
 
 from dllm.env import environment
 from dllm.evals.synthetic import get_tasks
-from dllm.evals.tiny.binding import diagnostic_parser, name_pairs
+from dllm.evals.tiny.binding import diagnostic_parser, end_of_turn_id, name_pairs
 from dllm.evals.tiny.recall import name_token_ids
 
 
@@ -41,14 +41,29 @@ def repeat_canvases(answer: list[int], pairs: list[tuple[int, int]], revealed: s
     return hidden, shown
 
 
-def repeat_mass(lm, task_names: list[str], limit: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
-    """Per task, the mean probability (%) a still-masked first name puts on the revealed first names."""
+def instance_repeat_mass(lm, prompt: list[int], answer: list[int], pairs: list[tuple[int, int]],
+                         revealed: set[int]) -> tuple[float, float, int]:
+    """(mass with every pair masked, mass with the `revealed` pairs shown, slots scored): the
+    probability the still-masked pairs' first names put on the revealed pairs' first names,
+    summed. A pair (j, j) is a lone first name."""
     from dllm.models import aligned_logits
 
+    used = torch.tensor([answer[pairs[i][0]] for i in revealed], device=lm.device)
+    canvases = repeat_canvases(answer, pairs, revealed, lm.special.mask_id)
+    ids = torch.tensor([prompt + canvas for canvas in canvases], device=lm.device)
+    with torch.no_grad():
+        probs = aligned_logits(lm.model, lm.model(ids)).float().softmax(-1)
+    masked = [len(prompt) + pairs[i][0] for i in range(len(pairs)) if i not in revealed]
+    hidden, shown = (float(probs[row, masked][:, used].sum()) for row in range(2))
+    return hidden, shown, len(masked)
+
+
+def repeat_mass(lm, task_names: list[str], limit: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
+    """Per task, the mean probability (%) a still-masked first name puts on the revealed first names."""
     tok = lm.tokenizer
     first, last = (set(ids) for ids in name_token_ids(tok))
     eos = lm.special.eos_id
-    end_of_turn = next((i for i in lm.special.stop_ids if i != eos), eos)
+    end_of_turn = end_of_turn_id(lm)
     rng = random.Random(seed)
     out = {}
     for task in get_tasks(task_names):
@@ -61,15 +76,10 @@ def repeat_mass(lm, task_names: list[str], limit: int = 64, seed: int = 0) -> di
             if len(pairs) < 2:
                 continue
             revealed = set(rng.sample(range(len(pairs)), len(pairs) // 2))
-            used = torch.tensor([answer[pairs[i][0]] for i in revealed], device=lm.device)
-            canvases = repeat_canvases(answer, pairs, revealed, lm.special.mask_id)
-            ids = torch.tensor([prompt + canvas for canvas in canvases], device=lm.device)
-            with torch.no_grad():
-                probs = aligned_logits(lm.model, lm.model(ids)).float().softmax(-1)
-            masked = [len(prompt) + pairs[i][0] for i in range(len(pairs)) if i not in revealed]
-            for row in range(2):
-                sums[row] += float(probs[row, masked][:, used].sum())
-            slots += len(masked)
+            hidden, shown, scored = instance_repeat_mass(lm, prompt, answer, pairs, revealed)
+            sums[0] += hidden
+            sums[1] += shown
+            slots += scored
         out[task.name] = {"revealed": round(100.0 * sums[1] / max(1, slots), 1),
                           "hidden": round(100.0 * sums[0] / max(1, slots), 1), "slots": slots}
     return out

@@ -274,6 +274,22 @@ def init_weights(model: nn.Module, n_layers: int) -> None:
         nn.init.normal_(p, std=std)
 
 
+def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW that decays the matrices only, not the norms' gains."""
+    decay = [p for p in model.parameters() if p.dim() > 1]
+    no_decay = [p for p in model.parameters() if p.dim() <= 1]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+                             lr=lr, betas=(0.9, 0.98))
+
+
+def save_weights(out: Path, model: nn.Module, config: dict, tokenizer, save_dtype: str) -> None:
+    """The checkpoint in the family's real format, its weights cast to `save_dtype`."""
+    dtype = getattr(torch, save_dtype)
+    state = {k: v.detach().to(dtype).contiguous() for k, v in model.state_dict().items()}
+    generation = {"eos_token_id": tokenizer.eos_token_id, "pad_token_id": tokenizer.pad_token_id}
+    write_checkpoint(out, {**config, "torch_dtype": save_dtype}, state, tokenizer, generation_config=generation)
+
+
 def weighted_masked_ce(logits: torch.Tensor, batch, masked: torch.Tensor, p: torch.Tensor,
                        max_weight: float | None, answer_tokens: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of the aligned `logits` at `masked` positions, weighted by 1/p (capped at
@@ -397,10 +413,7 @@ def train(args: argparse.Namespace) -> dict:
     examples = encode_examples(tokenizer, eot_id, args.n_per_task, all_tasks(phases))
     probe = Probe(tokenizer, config, all_tasks(phases), args.probe_n, offset=args.n_per_task,
                   dtype=torch.bfloat16 if args.precision == "bf16" else None) if args.probe_every else None
-    decay = [p for p in model.parameters() if p.dim() > 1]
-    no_decay = [p for p in model.parameters() if p.dim() <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98))
+    opt = make_optimizer(model, args.lr, args.weight_decay)
     generator = torch.Generator().manual_seed(args.seed)
     recall_probe = recall_probe_batch(tokenizer, eot_id, args.seed + 10_000, tuple(args.mqar_pairs),
                                       backward=args.mqar_backward) \
@@ -473,11 +486,7 @@ def train(args: argparse.Namespace) -> dict:
         probe.record(model, steps_done, all_tasks(phases), causal=causal, slots=slots)  # the final weights, also when the time cap stopped the run
     probe_s = probe.seconds if probe else 0.0
     minutes = (time.perf_counter() - start - probe_s) / 60
-    save_dtype = getattr(torch, args.save_dtype)
-    state = {k: v.detach().to(save_dtype).contiguous() for k, v in model.state_dict().items()}
-    config = {**config, "torch_dtype": args.save_dtype}
-    generation = {"eos_token_id": tokenizer.eos_token_id, "pad_token_id": tokenizer.pad_token_id}
-    write_checkpoint(args.out, config, state, tokenizer, generation_config=generation)
+    save_weights(args.out, model, config, tokenizer, args.save_dtype)
     record = {
         "family": args.family, "parameters": n_params, "steps": steps_done, "minutes": round(minutes, 2),
         "probe_minutes": round(probe_s / 60, 2), "train_tokens": tokens, "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
