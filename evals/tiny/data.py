@@ -26,7 +26,13 @@ TASK_WEIGHTS = {
     "insert_index": 1.5, "insert_random": 1.0, "remove_index": 1.5, "remove_random": 1.0,
     "replace_index": 1.5, "replace_random": 1.0, "long_copy": 0.7, "long_reverse": 1.0,
     "add": 3.0, "sub": 3.0, "latin_square": 1.2, "json_record": 1.5,
+    "name_shuffle": 1.0, "name_replace": 1.0,
 }
+# Training-only tasks (`name_shuffle.py`: shuffles of 6-10 first names, and one of them replaced),
+# listed in a schedule phase like suite tasks but not part of the evaluation suite.
+NAME_SHUFFLE_TASK, NAME_REPLACE_TASK = "name_shuffle", "name_replace"
+TRAINING_ONLY_TASKS = (NAME_SHUFFLE_TASK, NAME_REPLACE_TASK)
+SUITE_TASKS = [name for name in TASK_WEIGHTS if name not in TRAINING_ONLY_TASKS]
 SHORT_CANVAS, LONG_CANVAS, MAX_CANVAS = 64, 256, 1024
 CANVAS_MIX = (0.1, 0.85)  # shares padded to the eval canvas / just past the answer (see train.py)
 # The long lists keep a fifth of their canvases between 256 and 1024 positions: with 5% (the
@@ -44,7 +50,7 @@ class Example:
 def encode_examples(tokenizer, eot_id: int, n_per_task: int, tasks: list[str] | None = None) -> dict[str, list[Example]]:
     """`n_per_task` train instances of every task (or of `tasks`), tokenised as the runtime tokenises prompts."""
     out = {}
-    for task in get_tasks(tasks or list(TASK_WEIGHTS)):
+    for task in get_tasks(tasks or SUITE_TASKS):
         out[task.name] = [
             Example(prompt_ids(tokenizer, inst.prompt, chat=True),
                     tokenizer(inst.answer, add_special_tokens=False)["input_ids"] + [eot_id], task.name)

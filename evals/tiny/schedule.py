@@ -3,7 +3,9 @@
     list_ops:causal:8500  list_ops:diffusion:7500  all:diffusion:3000
 
 Task sets are comma-separated task or group names of the synthetic suite (`list_ops`,
-`all`, ...) and `mqar`: multi-query associative recall on the name tokens (`recall.py`),
+`all`, ...), `name_shuffle` and `name_replace` (shuffles of 6-10 first names, and one of them
+replaced, `name_shuffle.py`: training-only tasks drawn with the suite's batches, weighted
+through `train.py --task-weight`) and `mqar`: multi-query associative recall on the name tokens (`recall.py`),
 alone (a causal or diffusion phase that grows the induction step the list ops need) or next
 to suite tasks (a share of the phase's batches, `train.py --mqar-share`). Every phase
 restarts the learning-rate schedule (a short warm-up, then a cosine decay to a tenth) and
@@ -17,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from dllm.evals.synthetic import get_tasks
+from dllm.evals.tiny.data import TRAINING_ONLY_TASKS
 from dllm.evals.tiny.recall import RECALL_TASK
 
 OBJECTIVES = ("causal", "diffusion", "mixed", "masked_causal")  # masked_causal: LLaDA only (slots.py)
@@ -65,12 +68,13 @@ def parse_phase(text: str) -> Phase:
     recall = (RECALL_TASK,) if RECALL_TASK in listed else ()
     if recall and objective == "mixed":
         raise ValueError(f"schedule phase {text!r}: {RECALL_TASK} trains causal or diffusion only (e.g. {RECALL_TASK}:causal:600)")
-    suite = [name for name in listed if name != RECALL_TASK]
+    names_only = tuple(name for name in TRAINING_ONLY_TASKS if name in listed)
+    suite = [name for name in listed if name != RECALL_TASK and name not in TRAINING_ONLY_TASKS]
     try:
         tasks = tuple(t.name for t in get_tasks(suite)) if suite else ()
     except KeyError as err:
         raise ValueError(f"schedule phase {text!r}: {err.args[0]}") from None
-    return Phase(tasks + recall, objective, int(steps))
+    return Phase(tasks + names_only + recall, objective, int(steps))
 
 
 def parse_schedule(texts: list[str]) -> list[Phase]:
@@ -80,8 +84,14 @@ def parse_schedule(texts: list[str]) -> list[Phase]:
 
 
 def all_tasks(phases: list[Phase]) -> list[str]:
-    """Every suite task the schedule trains on, in first-seen order (not the MQAR phase's data)."""
+    """Every task the schedule draws suite batches from, in first-seen order (not the MQAR
+    phase's data; the training-only name tasks included)."""
     return list(dict.fromkeys(t for phase in phases for t in phase.suite_tasks))
+
+
+def eval_tasks(phases: list[Phase]) -> list[str]:
+    """The evaluation-suite tasks among `all_tasks`: what the probe decodes."""
+    return [t for t in all_tasks(phases) if t not in TRAINING_ONLY_TASKS]
 
 
 def lr_at(step_in_phase: int, phase_steps: int, lr: float, warmup: int) -> float:

@@ -68,6 +68,10 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   kind inside the 45 minutes lost JSON (19%), whose rows hold a name too (README);
   ``--first-name-min 2`` keeps the mask to rows with two or more names (the list ops), and the
   shipped tiny-llada's three-stage recipe uses it (JSON 99%, remove_random 99% at k = 1).
+* Training-only name tasks in a schedule phase (``name_shuffle``, ``name_replace``,
+  `name_shuffle.py`), weighted with ``--task-weight``: shuffles of 6-10 first names grew the
+  used-item suppression the random ops need (README); the shipped tiny-llada keeps them at
+  ``name_shuffle=8`` in its last stage so the suppression its name-shuffle stage grew is kept.
 * The schedule: the ten list ops, the JSON record and the Latin square causal, then the same
   tasks under masked diffusion. The diffusion phase reaches the causal phase's accuracy in
   ~2,500 steps (LLaDA relearns same-position prediction; Dream keeps its shift). Growing from copy a family at a time failed (adding
@@ -114,12 +118,13 @@ from torch import nn
 
 from dllm.env import environment
 from dllm.evals.synthetic import make_corpus
-from dllm.evals.tiny.data import (CANVAS_MIX, LONG_CANVAS_MIX, TASK_WEIGHTS, batches, corrupt, encode_examples,
-                                  first_name_mask)
+from dllm.evals.tiny.data import (CANVAS_MIX, LONG_CANVAS_MIX, TASK_WEIGHTS, TRAINING_ONLY_TASKS, batches, corrupt,
+                                  encode_examples, first_name_mask)
+from dllm.evals.tiny.name_shuffle import NAME_LENGTHS, name_examples
 from dllm.evals.tiny.probe import Probe
 from dllm.evals.tiny.recall import (PAIRS, RECALL_TASK, directed_mask, name_token_ids, recall_accuracy,
                                    recall_batches, recall_probe_batch)
-from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, all_tasks, lr_at, parse_schedule
+from dllm.evals.tiny.schedule import DEFAULT_SCHEDULE, all_tasks, eval_tasks, lr_at, parse_schedule
 from dllm.evals.tiny.slots import masked_causal_loss, slot_accuracy
 from dllm.evals.tiny.tokenizer import FAMILY_TOKENS, train_tokenizer
 from dllm.models import aligned_logits
@@ -410,9 +415,10 @@ def train(args: argparse.Namespace) -> dict:
     if args.first_name_share or args.name_share or args.pair_share:
         first, last = name_token_ids(tokenizer)
         first_names, all_names, last_names = torch.tensor(first), torch.tensor(first + last), torch.tensor(last)
-    examples = encode_examples(tokenizer, eot_id, args.n_per_task, all_tasks(phases))
-    probe = Probe(tokenizer, config, all_tasks(phases), args.probe_n, offset=args.n_per_task,
-                  dtype=torch.bfloat16 if args.precision == "bf16" else None) if args.probe_every else None
+    examples = training_examples(tokenizer, eot_id, args, phases)
+    probe = Probe(tokenizer, config, eval_tasks(phases), args.probe_n, offset=args.n_per_task,
+                  dtype=torch.bfloat16 if args.precision == "bf16" else None) \
+        if args.probe_every and eval_tasks(phases) else None
     opt = make_optimizer(model, args.lr, args.weight_decay)
     generator = torch.Generator().manual_seed(args.seed)
     recall_probe = recall_probe_batch(tokenizer, eot_id, args.seed + 10_000, tuple(args.mqar_pairs),
@@ -477,13 +483,13 @@ def train(args: argparse.Namespace) -> dict:
                       f"{tokens / elapsed:.0f} tok/s {elapsed / 60:.1f} min"
                       + (f" recall {curve[-1]['recall_accuracy']}%" if recall else "")
                       + (f" backward {curve[-1]['backward_recall_accuracy']}%" if recall and not causal else ""), flush=True)
-            if probe and suite and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
+            if probe and set(suite) - set(TRAINING_ONLY_TASKS) and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
                 probe.record(model, steps_done, suite, causal=causal, slots=slots)
         if stop:
             print(f"stopping at step {steps_done}: {stop}", flush=True)
             break
     if probe:
-        probe.record(model, steps_done, all_tasks(phases), causal=causal, slots=slots)  # the final weights, also when the time cap stopped the run
+        probe.record(model, steps_done, eval_tasks(phases), causal=causal, slots=slots)  # the final weights, also when the time cap stopped the run
     probe_s = probe.seconds if probe else 0.0
     minutes = (time.perf_counter() - start - probe_s) / 60
     save_weights(args.out, model, config, tokenizer, args.save_dtype)
@@ -499,6 +505,17 @@ def train(args: argparse.Namespace) -> dict:
     (args.out / "training.json").write_text(json.dumps(record, indent=2))
     print(json.dumps({k: record[k] for k in ("family", "parameters", "steps", "minutes", "train_tokens")}))
     return record
+
+
+def training_examples(tokenizer, eot_id: int, args: argparse.Namespace, phases) -> dict:
+    """`--n-per-task` train instances of every task the schedule lists: the suite's, and the
+    training-only name tasks (`name_shuffle.py`, the seeds its pilots used) a phase lists."""
+    suite = eval_tasks(phases)
+    examples = encode_examples(tokenizer, eot_id, args.n_per_task, suite) if suite else {}
+    for offset, task in enumerate(TRAINING_ONLY_TASKS):
+        if task in all_tasks(phases):
+            examples[task] = name_examples(task, tokenizer, eot_id, args.n_per_task, NAME_LENGTHS, args.seed + 17 + offset)
+    return examples
 
 
 def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator: torch.Generator,
