@@ -35,7 +35,6 @@ def test_replace_pairs_swap_exactly_one_name_for_a_new_first_name():
 
 
 def test_probe_reads_zero_for_a_bookkeeper_and_the_masked_mass_for_a_blind_model():
-    import dllm
     from dllm.evals.tiny.recall import name_token_ids
 
     lm = dllm.load("tiny-llada", dtype="float32", device="cpu")

@@ -37,8 +37,9 @@ from dllm.api import prompt_ids
 from dllm.env import environment
 from dllm.evals.synthetic.base import format_list, parse_list
 from dllm.evals.synthetic.pools import FIRST_NAMES
-from dllm.evals.tiny.binding import end_of_turn_id
-from dllm.evals.tiny.data import NAME_REPLACE_TASK, NAME_SHUFFLE_TASK, Example, batches, encode_examples
+from dllm.evals.tiny.binding import end_of_turn_id, name_pairs
+from dllm.evals.tiny.data import (NAME_REPLACE_TASK, NAME_SHUFFLE_TASK, TRAINING_ONLY_TASKS, Example, batches,
+                                  encode_examples)
 from dllm.evals.tiny.recall import name_token_ids
 from dllm.evals.tiny.repeats import instance_repeat_mass
 from dllm.evals.tiny.schedule import lr_at
@@ -69,6 +70,15 @@ def name_replace_pair(rng: random.Random, lengths: tuple[int, int]) -> tuple[str
 
 
 PAIRS = {NAME_SHUFFLE_TASK: name_shuffle_pair, NAME_REPLACE_TASK: name_replace_pair}
+
+
+def name_task_examples(tasks: list[str], tokenizer, eot_id: int, n: int, seed: int,
+                       lengths: tuple[int, int] = NAME_LENGTHS) -> dict[str, list[Example]]:
+    """Per training-only name task in `tasks`, `n` seeded examples; each task draws from its own
+    seed (`seed` + 17 for the name shuffle, + 18 for the replace: the pilots'), whichever others
+    are asked for, so the runs here and `train.py`'s see the same examples."""
+    return {task: name_examples(task, tokenizer, eot_id, n, lengths, seed + 17 + TRAINING_ONLY_TASKS.index(task))
+            for task in tasks}
 
 
 def name_examples(task: str, tokenizer, eot_id: int, n: int, lengths: tuple[int, int], seed: int) -> list[Example]:
@@ -110,7 +120,6 @@ def replace_completion(lm, limit: int = 32) -> tuple[float, float]:
     it on the new name; the shipped tiny-llada gives 22 / 74, as at any other slot, so greedy
     decoding copies the list unchanged."""
     from dllm.evals.synthetic import get_tasks
-    from dllm.evals.tiny.binding import name_pairs
     from dllm.models import aligned_logits
 
     tok, eot = lm.tokenizer, end_of_turn_id(lm)
@@ -161,15 +170,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def name_task_examples(tokenizer, eot_id: int, args: argparse.Namespace) -> dict[str, list[Example]]:
-    """The name shuffles (the pilot's seed), and the name replaces when `--replace-share` asks for them."""
-    lengths = tuple(args.lengths)
-    examples = {NAME_SHUFFLE_TASK: name_examples(NAME_SHUFFLE_TASK, tokenizer, eot_id, 12000, lengths, args.seed + 17)}
-    if args.replace_share > 0:
-        examples[NAME_REPLACE_TASK] = name_examples(NAME_REPLACE_TASK, tokenizer, eot_id, 12000, lengths, args.seed + 18)
-    return examples
-
-
 def fine_tune(args: argparse.Namespace) -> dict:
     import dllm
     from dllm.evals.tiny.train import diffusion_loss, make_optimizer, save_weights
@@ -182,7 +182,8 @@ def fine_tune(args: argparse.Namespace) -> dict:
     eot = end_of_turn_id(lm)
     tasks = SHORT_TASKS + (["long_copy", "long_reverse"] if args.long else [])
     suite = batches(encode_examples(tok, eot, 12000, tasks), tok.pad_token_id, tok.eos_token_id, 3072, args.seed + 7)
-    names = batches(name_task_examples(tok, eot, args), tok.pad_token_id, tok.eos_token_id, 3072, args.seed + 11,
+    name_tasks = [NAME_SHUFFLE_TASK] + ([NAME_REPLACE_TASK] if args.replace_share > 0 else [])
+    names = batches(name_task_examples(name_tasks, tok, eot, 12000, args.seed, tuple(args.lengths)), tok.pad_token_id, tok.eos_token_id, 3072, args.seed + 11,
                     task_weights={NAME_SHUFFLE_TASK: 1.0 - args.replace_share, NAME_REPLACE_TASK: args.replace_share})
     model.train().requires_grad_(True)
     opt = make_optimizer(model, args.lr, weight_decay=0.1)

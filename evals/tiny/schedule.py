@@ -50,6 +50,11 @@ class Phase:
     def suite_tasks(self) -> tuple[str, ...]:
         return tuple(t for t in self.tasks if t != RECALL_TASK)
 
+    @property
+    def eval_tasks(self) -> tuple[str, ...]:
+        """The suite tasks among them that the evaluation has (not the training-only name tasks)."""
+        return tuple(t for t in self.suite_tasks if t not in TRAINING_ONLY_TASKS)
+
     def __str__(self) -> str:
         return f"{','.join(self.tasks)}:{self.objective}:{self.steps}"
 
@@ -91,7 +96,7 @@ def all_tasks(phases: list[Phase]) -> list[str]:
 
 def eval_tasks(phases: list[Phase]) -> list[str]:
     """The evaluation-suite tasks among `all_tasks`: what the probe decodes."""
-    return [t for t in all_tasks(phases) if t not in TRAINING_ONLY_TASKS]
+    return list(dict.fromkeys(t for phase in phases for t in phase.eval_tasks))
 
 
 def lr_at(step_in_phase: int, phase_steps: int, lr: float, warmup: int) -> float:

@@ -120,7 +120,7 @@ from dllm.env import environment
 from dllm.evals.synthetic import make_corpus
 from dllm.evals.tiny.data import (CANVAS_MIX, LONG_CANVAS_MIX, TASK_WEIGHTS, TRAINING_ONLY_TASKS, batches, corrupt,
                                   encode_examples, first_name_mask)
-from dllm.evals.tiny.name_shuffle import NAME_LENGTHS, name_examples
+from dllm.evals.tiny.name_shuffle import name_task_examples
 from dllm.evals.tiny.probe import Probe
 from dllm.evals.tiny.recall import (PAIRS, RECALL_TASK, directed_mask, name_token_ids, recall_accuracy,
                                    recall_batches, recall_probe_batch)
@@ -483,8 +483,8 @@ def train(args: argparse.Namespace) -> dict:
                       f"{tokens / elapsed:.0f} tok/s {elapsed / 60:.1f} min"
                       + (f" recall {curve[-1]['recall_accuracy']}%" if recall else "")
                       + (f" backward {curve[-1]['backward_recall_accuracy']}%" if recall and not causal else ""), flush=True)
-            if probe and set(suite) - set(TRAINING_ONLY_TASKS) and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
-                probe.record(model, steps_done, suite, causal=causal, slots=slots)
+            if probe and phase.eval_tasks and (steps_done % args.probe_every == 0 or step + 1 == phase.steps):
+                probe.record(model, steps_done, phase.eval_tasks, causal=causal, slots=slots)
         if stop:
             print(f"stopping at step {steps_done}: {stop}", flush=True)
             break
@@ -512,10 +512,8 @@ def training_examples(tokenizer, eot_id: int, args: argparse.Namespace, phases) 
     training-only name tasks (`name_shuffle.py`, the seeds its pilots used) a phase lists."""
     suite = eval_tasks(phases)
     examples = encode_examples(tokenizer, eot_id, args.n_per_task, suite) if suite else {}
-    for offset, task in enumerate(TRAINING_ONLY_TASKS):
-        if task in all_tasks(phases):
-            examples[task] = name_examples(task, tokenizer, eot_id, args.n_per_task, NAME_LENGTHS, args.seed + 17 + offset)
-    return examples
+    names = [task for task in TRAINING_ONLY_TASKS if task in all_tasks(phases)]
+    return {**examples, **name_task_examples(names, tokenizer, eot_id, args.n_per_task, args.seed)}
 
 
 def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator: torch.Generator,
