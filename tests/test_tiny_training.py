@@ -593,6 +593,40 @@ def test_pair_share_rows_mask_whole_pairs_and_show_the_rest():
         assert not some[row, [0, 1, 4, 7]].any()
 
 
+def test_hole_share_rows_mask_one_pair_or_one_of_its_names_only():
+    from dllm.evals.tiny.data import first_name_mask
+
+    first, last = torch.tensor([10, 11, 12]), torch.tensor([20, 21, 22])
+    # two list rows, and a row of first names only (a name_shuffle row), which keeps its random mask
+    ids = torch.tensor([[5, 1, 10, 20, 1, 11, 21, 1, 12, 22], [5, 1, 12, 22, 1, 10, 20, 1, 11, 21],
+                        [5, 1, 10, 1, 11, 1, 12, 1, 3, 3]])
+    batch, region = answer_batch(ids)
+    random_mask = region & (torch.arange(10) % 2 == 0)
+    parts = set()
+    for seed in range(30):
+        out = first_name_mask(batch, first, random_mask, torch.ones(3), 0.0, torch.Generator().manual_seed(seed),
+                              last_ids=last, hole_share=1.0)
+        for row in range(2):
+            hit = out[row].nonzero().flatten().tolist()
+            assert hit and (len(hit) == 1 or hit == [hit[0], hit[0] + 1])
+            assert hit[0] in (2, 3, 5, 6, 8, 9)  # names of a pair, never a quote
+            parts.add(tuple(int(ids[row, j] in last) for j in hit))
+        assert torch.equal(out[2], random_mask[2])
+    assert parts == {(0,), (1,), (0, 1)}  # the first name, the last name or both
+
+
+def test_hole_share_leaves_the_long_lists_to_their_random_masks():
+    from dllm.evals.tiny.data import HOLE_MAX_NAMES, first_name_mask
+
+    first, last = torch.tensor([10]), torch.tensor([20])
+    ids = torch.tensor([[5] + [10, 20] * (HOLE_MAX_NAMES + 1)])
+    batch, region = answer_batch(ids)
+    random_mask = region & (torch.arange(ids.shape[1]) % 3 == 0)
+    out = first_name_mask(batch, first, random_mask, torch.ones(1), 0.0, torch.Generator().manual_seed(0),
+                          last_ids=last, hole_share=1.0)
+    assert torch.equal(out, random_mask)
+
+
 def test_first_name_and_name_shares_over_one_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--first-name-share", "0.6",

@@ -164,6 +164,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pair-share", type=float, default=0.0,
                    help="a further share of those rows that mask whole First Last pairs, the rest shown "
                         "(data.first_name_mask): an item found only as the one still unused")
+    p.add_argument("--hole-share", type=float, default=0.0,
+                   help="a further share of those rows that mask one First Last pair only, or one of its names "
+                        "(data.first_name_mask): the last hole of a decode, fixed by the rest")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
     p.add_argument("--anneal-steps", type=int, default=0,
@@ -204,12 +207,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--mqar-pairs {args.mqar_pairs[0]} {args.mqar_pairs[1]}: need 1 <= MIN <= MAX <= 60 (e.g. 2 4)")
     if args.max_steps < 0:
         p.error(f"--max-steps {args.max_steps}: need 0 (off) or a positive step count (e.g. 11256)")
-    for flag in ("mqar_backward", "mqar_directed", "first_name_share", "name_share", "pair_share"):
+    for flag in ("mqar_backward", "mqar_directed", "first_name_share", "name_share", "pair_share", "hole_share"):
         if not 0.0 <= getattr(args, flag) <= 1.0:
             p.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: need a share between 0 and 1 (e.g. 0.5)")
-    if args.first_name_share + args.name_share + args.pair_share > 1.0:
-        p.error(f"--first-name-share {args.first_name_share}, --name-share {args.name_share} and --pair-share "
-                f"{args.pair_share}: the shares split the same rows, so they must sum to 1 or less (e.g. 0.3 and 0.3)")
+    if args.first_name_share + args.name_share + args.pair_share + args.hole_share > 1.0:
+        p.error(f"--first-name-share {args.first_name_share}, --name-share {args.name_share}, --pair-share "
+                f"{args.pair_share} and --hole-share {args.hole_share}: the shares split the same rows, so they "
+                "must sum to 1 or less (e.g. 0.3 and 0.3)")
     try:
         phases = parse_schedule(args.schedule)
     except ValueError as err:
@@ -317,19 +321,19 @@ def diffusion_loss(model: nn.Module, batch, mask_id: int, generator: torch.Gener
                    first_names: torch.Tensor | None = None, first_name_share: float = 0.0,
                    first_name_min: int = 1, all_names: torch.Tensor | None = None,
                    name_share: float = 0.0, last_names: torch.Tensor | None = None,
-                   pair_share: float = 0.0) -> torch.Tensor:
+                   pair_share: float = 0.0, hole_share: float = 0.0) -> torch.Tensor:
     """Masked-token cross-entropy weighted by 1/t (capped at ``max_weight`` when given),
     normalised by the batch's answer tokens. `open_share` < 1: attention is causal plus that
     share of the future keys (`annealed_mask`). MQAR batches mask a `directed_share` of their
     rows by `recall.directed_mask`, suite batches a `first_name_share` (and a `name_share`, a
-    `pair_share`) by `data.first_name_mask`."""
+    `pair_share`, a `hole_share`) by `data.first_name_mask`."""
     noisy, masked, p = corrupt(batch, mask_id, generator, suffix_share=suffix_share)
     if directed_share > 0 and batch.query_first is not None:
         masked, p = directed_mask(batch, masked, p, directed_share, generator)
         noisy = batch.input_ids.masked_fill(masked, mask_id)
-    elif first_name_share + name_share + pair_share > 0 and first_names is not None and batch.query_first is None:
+    elif first_name_share + name_share + pair_share + hole_share > 0 and first_names is not None and batch.query_first is None:
         masked = first_name_mask(batch, first_names, masked, p, first_name_share, generator, first_name_min,
-                                 all_names, name_share, last_names, pair_share)
+                                 all_names, name_share, last_names, pair_share, hole_share)
         noisy = batch.input_ids.masked_fill(masked, mask_id)
     mask = batch.attention_mask if open_share >= 1 else annealed_mask(batch.attention_mask, open_share, generator)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
@@ -412,7 +416,7 @@ def train(args: argparse.Namespace) -> dict:
 
     phases = parse_schedule(args.schedule)
     first_names = all_names = last_names = None
-    if args.first_name_share or args.name_share or args.pair_share:
+    if args.first_name_share or args.name_share or args.pair_share or args.hole_share:
         first, last = name_token_ids(tokenizer)
         first_names, all_names, last_names = torch.tensor(first), torch.tensor(first + last), torch.tensor(last)
     examples = training_examples(tokenizer, eot_id, args, phases)
@@ -530,7 +534,7 @@ def phase_loss(objective: str, model: nn.Module, batch, mask_id: int, generator:
                           directed_share=args.mqar_directed, first_names=names[0],
                           first_name_share=args.first_name_share, first_name_min=args.first_name_min,
                           all_names=names[1], name_share=args.name_share, last_names=names[2],
-                          pair_share=args.pair_share)
+                          pair_share=args.pair_share, hole_share=args.hole_share)
 
 
 def stop_reason(args: argparse.Namespace, steps_done: int, seconds: float) -> str:
