@@ -615,6 +615,30 @@ def test_hole_share_rows_mask_one_pair_or_one_of_its_names_only():
     assert parts == {(0,), (1,), (0, 1)}  # the first name, the last name or both
 
 
+def test_hole_tasks_flag_their_rows_and_only_those_get_holes():
+    from dllm.evals.tiny.data import Example, batches, first_name_mask
+
+    examples = {"copy": [Example([1, 2], [3, 10, 20, 3, 11, 21], "copy")] * 4,
+                "replace_random": [Example([1, 2], [3, 11, 21, 3, 10, 20], "replace_random")] * 4}
+    weights = {"copy": 1.0, "replace_random": 1.0}
+    flagged = next(batches(examples, 0, 9, 512, 0, pool=8, mix=None, task_weights=weights,
+                           hole_tasks=frozenset({"replace_random"})))
+    plain = next(batches(examples, 0, 9, 512, 0, pool=8, mix=None, task_weights=weights))
+    assert torch.equal(flagged.input_ids, plain.input_ids) and plain.hole_rows is None  # same batches
+    assert flagged.hole_rows.tolist() == [row[3] == 11 for row in flagged.input_ids.tolist()]  # replace_random rows
+    random_mask = flagged.answer_region & (torch.arange(flagged.input_ids.shape[1]) % 2 == 0)
+    out = first_name_mask(flagged, torch.tensor([10, 11]), random_mask, torch.ones(len(flagged.input_ids)), 0.0,
+                          torch.Generator().manual_seed(0), last_ids=torch.tensor([20, 21]), hole_share=1.0)
+    for row, hole in enumerate(flagged.hole_rows.tolist()):
+        assert torch.equal(out[row], random_mask[row]) != hole
+
+
+def test_unknown_hole_task_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--family", "llada", "--out", str(tmp_path / "m"), "--hole-tasks", "replace_random,sortt"])
+    assert "sortt" in capsys.readouterr().err
+
+
 def test_hole_share_leaves_the_long_lists_to_their_random_masks():
     from dllm.evals.tiny.data import HOLE_MAX_NAMES, first_name_mask
 

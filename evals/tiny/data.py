@@ -85,16 +85,19 @@ class Batch:
     attention_mask: torch.Tensor  # [B, T] bool, False on padding
     answer_region: torch.Tensor  # [B, T] bool, the maskable generation region
     query_first: torch.Tensor | None = None  # [B, T] bool, MQAR rows only: the queries' first names
+    hole_rows: torch.Tensor | None = None  # [B] bool: rows of the tasks `--hole-tasks` names (None: any)
 
 
 def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_budget: int,
             seed: int, pool: int = 256, mix: tuple[float, float] | None = CANVAS_MIX,
             task_weights: dict[str, float] | None = None,
-            long_mix: tuple[float, float] = LONG_CANVAS_MIX) -> Iterator[Batch]:
+            long_mix: tuple[float, float] = LONG_CANVAS_MIX,
+            hole_tasks: frozenset[str] | None = None) -> Iterator[Batch]:
     """Endless batches of about `token_budget` (padded) tokens: draw `pool` examples by
     task weight (`TASK_WEIGHTS`, overridden by `task_weights`), sort by length, cut into
     batches, shuffle their order. Canvases follow `mix` (`long_mix` for the long lists;
-    None: one EOS per answer)."""
+    None: one EOS per answer). `hole_tasks`: the batches flag the rows of those tasks
+    (`Batch.hole_rows`, the only ones `first_name_mask` gives a hole)."""
     rng = random.Random(seed)
     names = list(examples)
     table = {**TASK_WEIGHTS, **(task_weights or {})}
@@ -107,18 +110,22 @@ def batches(examples: dict[str, list[Example]], pad_id: int, eos_id: int, token_
             cursor[name] += 1
             long = name.startswith("long")
             gen = generation_length(rng, len(ex.answer), long, long_mix if long and mix is not None else mix)
-            drawn.append((ex.prompt, ex.answer + [eos_id] * (gen - len(ex.answer))))
-        drawn.sort(key=lambda pa: len(pa[0]) + len(pa[1]))
+            drawn.append((ex.prompt, ex.answer + [eos_id] * (gen - len(ex.answer)), name))
+        drawn.sort(key=lambda row: len(row[0]) + len(row[1]))
         groups, current = [], []
         for item in drawn:
-            longest = max(len(item[0]) + len(item[1]), *(len(p) + len(a) for p, a in current)) if current else 0
+            longest = max(len(item[0]) + len(item[1]), *(len(p) + len(a) for p, a, _ in current)) if current else 0
             if current and longest * (len(current) + 1) > token_budget:
                 groups.append(current)
                 current = []
             current.append(item)
         groups.append(current)
         rng.shuffle(groups)
-        yield from (collate(g, pad_id) for g in groups)
+        for group in groups:
+            batch = collate([(prompt, answer) for prompt, answer, _ in group], pad_id)
+            if hole_tasks is not None:
+                batch.hole_rows = torch.tensor([task in hole_tasks for *_, task in group])
+            yield batch
 
 
 def collate(items: list[tuple[list[int], list[int]]], pad_id: int) -> Batch:
@@ -217,6 +224,8 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
         low = share + name_share + pair_share
         short = first.sum(1) <= HOLE_MAX_NAMES
         as_hole = eligible & short & (u >= low) & (u < low + hole_share)
+        if batch.hole_rows is not None:
+            as_hole &= batch.hole_rows
         hole = one_hole(first, batch.input_ids, last_ids, generator)
         out = torch.where((as_hole & hole.any(1))[:, None], hole, out)  # no pair (name_shuffle rows): as drawn
     return out

@@ -167,6 +167,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hole-share", type=float, default=0.0,
                    help="a further share of those rows that mask one First Last pair only, or one of its names "
                         "(data.first_name_mask): the last hole of a decode, fixed by the rest")
+    p.add_argument("--hole-tasks", default=None, metavar="T1,T2",
+                   help="give --hole-share's holes to these tasks' rows only (default: every short list op)")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
     p.add_argument("--anneal-steps", type=int, default=0,
@@ -221,6 +223,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.family == "dream" and any(phase.objective == "masked_causal" for phase in phases):
         p.error("--schedule: masked_causal scores a token at its own position, LLaDA's layout; Dream's causal "
                 "phases already train its shifted one (use causal)")
+    if args.hole_tasks is not None:
+        from dllm.evals.synthetic.list_ops import LIST_OPS
+
+        unknown = sorted(set(args.hole_tasks.split(",")) - {op.name for op in LIST_OPS})
+        if unknown:
+            p.error(f"--hole-tasks {args.hole_tasks}: {', '.join(unknown)} is not a short list op "
+                    "(e.g. replace_random,insert_random)")
     if args.first_name_min < 1:
         p.error(f"--first-name-min {args.first_name_min}: need a name count of at least 1 (e.g. 2)")
     if not 0.0 < args.mqar_share < 1.0:
@@ -451,7 +460,8 @@ def train(args: argparse.Namespace) -> dict:
             mix = None if causal else tuple(args.canvas_mix)
             streams[suite_key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget,
                                          args.seed + len(streams), mix=mix, task_weights=dict(args.task_weight),
-                                         long_mix=tuple(args.long_canvas_mix))
+                                         long_mix=tuple(args.long_canvas_mix),
+                                         hole_tasks=frozenset(args.hole_tasks.split(",")) if args.hole_tasks else None)
         warmup = args.warmup if index == 0 else args.phase_warmup
         for step in range(phase.steps):
             stop = stop_reason(args, steps_done, training_seconds(start, probe))
