@@ -211,10 +211,7 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
         as_names = eligible & (u >= share) & (u < share + name_share)
         out = torch.where(as_names[:, None], names & draw, out)
     if last_ids is not None and pair_share > 0:
-        starts = first.clone()
-        starts[:, :-1] &= torch.isin(batch.input_ids[:, 1:], last_ids)
-        starts[:, -1] = False
-        starts &= draw
+        starts = pair_starts(first, batch.input_ids, last_ids) & draw
         pairs = starts.clone()
         pairs[:, 1:] |= starts[:, :-1]
         low = share + name_share
@@ -234,12 +231,18 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
 def one_hole(first: torch.Tensor, ids: torch.Tensor, last_ids: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Per row, one "First Last" pair drawn uniformly (`first`: the answer's first-name
     positions) and masked as its first name, its last name or both; all False in rows without a pair."""
-    starts = first.clone()
-    starts[:, :-1] &= torch.isin(ids[:, 1:], last_ids)
-    starts[:, -1] = False
+    starts = pair_starts(first, ids, last_ids)
     score = torch.rand(ids.shape, generator=generator).masked_fill(~starts, -1.0)
     pick = torch.zeros_like(starts).scatter_(1, score.argmax(1, keepdim=True), True) & starts
     part = torch.randint(0, 3, (ids.shape[0], 1), generator=generator)  # 0 first, 1 last, 2 both
     hole = pick & (part != 1)
     hole[:, 1:] |= pick[:, :-1] & (part != 0)
     return hole
+
+
+def pair_starts(first: torch.Tensor, ids: torch.Tensor, last_ids: torch.Tensor) -> torch.Tensor:
+    """The first-name positions (`first`) followed by one of `last_ids`: where a "First Last" pair starts."""
+    starts = first.clone()
+    starts[:, :-1] &= torch.isin(ids[:, 1:], last_ids)
+    starts[:, -1] = False
+    return starts
