@@ -201,8 +201,8 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
     mask is what keeps the long lists (README: with holes in their rows too they fell 81 / 92 ->
     70 / 82)."""
     first = batch.answer_region & torch.isin(batch.input_ids, first_ids)
-    rows = batch.input_ids.shape[0]
-    eligible = first.sum(1) >= max(min_names, 1)
+    rows, names_per_row = batch.input_ids.shape[0], first.sum(1)
+    eligible = names_per_row >= max(min_names, 1)
     u = torch.rand(rows, generator=generator)
     draw = torch.rand(batch.input_ids.shape, generator=generator) < p[:, None]
     out = torch.where((eligible & (u < share))[:, None], first & draw, masked)
@@ -219,7 +219,7 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
         out = torch.where(as_pairs[:, None], pairs, out)
     if last_ids is not None and hole_share > 0:
         low = share + name_share + pair_share
-        short = first.sum(1) <= HOLE_MAX_NAMES
+        short = names_per_row <= HOLE_MAX_NAMES
         as_hole = eligible & short & (u >= low) & (u < low + hole_share)
         if batch.hole_rows is not None:
             as_hole &= batch.hole_rows

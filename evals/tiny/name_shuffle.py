@@ -117,8 +117,8 @@ def replace_completion(lm, limit: int = 32) -> tuple[float, float]:
     """(new, old) in %: on held-out replace_random instances with every item written but the
     replaced one (both its names masked), the mean probability its first name gets of being the
     new name and of being the old one. A model that knows the replacement is still to be made puts
-    it on the new name; the shipped tiny-llada gives 22 / 74, as at any other slot, so greedy
-    decoding copies the list unchanged."""
+    it on the new name; the tiny-llada shipped until the seventeenth session gave 22 / 74, as at
+    any other slot, so greedy decoding copied the list unchanged (README, "The last hole")."""
     from dllm.evals.synthetic import get_tasks
     from dllm.models import aligned_logits
 

@@ -167,7 +167,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hole-share", type=float, default=0.0,
                    help="a further share of those rows that mask one First Last pair only, or one of its names "
                         "(data.first_name_mask): the last hole of a decode, fixed by the rest")
-    p.add_argument("--hole-tasks", default=None, metavar="T1,T2",
+    p.add_argument("--hole-tasks", type=lambda text: text.split(","), default=None, metavar="T1,T2",
                    help="give --hole-share's holes to these tasks' rows only (default: every short list op)")
     p.add_argument("--mqar-pairs", type=int, nargs=2, default=PAIRS, metavar=("MIN", "MAX"),
                    help="pairs per row in an mqar phase (recall.py)")
@@ -226,9 +226,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.hole_tasks is not None:
         from dllm.evals.synthetic.list_ops import LIST_OPS
 
-        unknown = sorted(set(args.hole_tasks.split(",")) - {op.name for op in LIST_OPS})
+        unknown = sorted(set(args.hole_tasks) - {op.name for op in LIST_OPS})
         if unknown:
-            p.error(f"--hole-tasks {args.hole_tasks}: {', '.join(unknown)} is not a short list op "
+            p.error(f"--hole-tasks {','.join(args.hole_tasks)}: {', '.join(unknown)} is not a short list op "
                     "(e.g. replace_random,insert_random)")
     if args.first_name_min < 1:
         p.error(f"--first-name-min {args.first_name_min}: need a name count of at least 1 (e.g. 2)")
@@ -429,9 +429,10 @@ def train(args: argparse.Namespace) -> dict:
         first, last = name_token_ids(tokenizer)
         first_names, all_names, last_names = torch.tensor(first), torch.tensor(first + last), torch.tensor(last)
     examples = training_examples(tokenizer, eot_id, args, phases)
-    probe = Probe(tokenizer, config, eval_tasks(phases), args.probe_n, offset=args.n_per_task,
+    probed = eval_tasks(phases)
+    probe = Probe(tokenizer, config, probed, args.probe_n, offset=args.n_per_task,
                   dtype=torch.bfloat16 if args.precision == "bf16" else None) \
-        if args.probe_every and eval_tasks(phases) else None
+        if args.probe_every and probed else None
     opt = make_optimizer(model, args.lr, args.weight_decay)
     generator = torch.Generator().manual_seed(args.seed)
     recall_probe = recall_probe_batch(tokenizer, eot_id, args.seed + 10_000, tuple(args.mqar_pairs),
@@ -461,7 +462,7 @@ def train(args: argparse.Namespace) -> dict:
             streams[suite_key] = batches(subset, tokenizer.pad_token_id, tokenizer.eos_token_id, args.token_budget,
                                          args.seed + len(streams), mix=mix, task_weights=dict(args.task_weight),
                                          long_mix=tuple(args.long_canvas_mix),
-                                         hole_tasks=frozenset(args.hole_tasks.split(",")) if args.hole_tasks else None)
+                                         hole_tasks=frozenset(args.hole_tasks) if args.hole_tasks is not None else None)
         warmup = args.warmup if index == 0 else args.phase_warmup
         for step in range(phase.steps):
             stop = stop_reason(args, steps_done, training_seconds(start, probe))
@@ -503,7 +504,7 @@ def train(args: argparse.Namespace) -> dict:
             print(f"stopping at step {steps_done}: {stop}", flush=True)
             break
     if probe:
-        probe.record(model, steps_done, eval_tasks(phases), causal=causal, slots=slots)  # the final weights, also when the time cap stopped the run
+        probe.record(model, steps_done, probed, causal=causal, slots=slots)  # the final weights, also when the time cap stopped the run
     probe_s = probe.seconds if probe else 0.0
     minutes = (time.perf_counter() - start - probe_s) / 60
     save_weights(args.out, model, config, tokenizer, args.save_dtype)
@@ -526,7 +527,8 @@ def training_examples(tokenizer, eot_id: int, args: argparse.Namespace, phases) 
     training-only name tasks (`name_shuffle.py`, the seeds its pilots used) a phase lists."""
     suite = eval_tasks(phases)
     examples = encode_examples(tokenizer, eot_id, args.n_per_task, suite) if suite else {}
-    names = [task for task in TRAINING_ONLY_TASKS if task in all_tasks(phases)]
+    listed = all_tasks(phases)
+    names = [task for task in TRAINING_ONLY_TASKS if task in listed]
     return {**examples, **name_task_examples(names, tokenizer, eot_id, args.n_per_task, args.seed)}
 
 
