@@ -203,29 +203,39 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
     first = batch.answer_region & torch.isin(batch.input_ids, first_ids)
     rows, names_per_row = batch.input_ids.shape[0], first.sum(1)
     eligible = names_per_row >= max(min_names, 1)
-    u = torch.rand(rows, generator=generator)
+    u = torch.rand(rows, generator=generator)  # one draw per row picks its band
     draw = torch.rand(batch.input_ids.shape, generator=generator) < p[:, None]
-    out = torch.where((eligible & (u < share))[:, None], first & draw, masked)
+    out = torch.where((eligible & in_band(u, 0.0, share))[:, None], first & draw, masked)
+    low = share
     if name_ids is not None and name_share > 0:
         names = batch.answer_region & torch.isin(batch.input_ids, name_ids)
-        as_names = eligible & (u >= share) & (u < share + name_share)
-        out = torch.where(as_names[:, None], names & draw, out)
+        out = torch.where((eligible & in_band(u, low, name_share))[:, None], names & draw, out)
+    low += name_share
     if last_ids is not None and pair_share > 0:
-        starts = pair_starts(first, batch.input_ids, last_ids) & draw
-        pairs = starts.clone()
-        pairs[:, 1:] |= starts[:, :-1]
-        low = share + name_share
-        as_pairs = eligible & (u >= low) & (u < low + pair_share)
-        out = torch.where(as_pairs[:, None], pairs, out)
+        pairs = pair_mask(first, batch.input_ids, last_ids, draw)
+        out = torch.where((eligible & in_band(u, low, pair_share))[:, None], pairs, out)
+    low += pair_share
     if last_ids is not None and hole_share > 0:
-        low = share + name_share + pair_share
-        short = names_per_row <= HOLE_MAX_NAMES
-        as_hole = eligible & short & (u >= low) & (u < low + hole_share)
+        as_hole = eligible & (names_per_row <= HOLE_MAX_NAMES) & in_band(u, low, hole_share)
         if batch.hole_rows is not None:
             as_hole &= batch.hole_rows
         hole = one_hole(first, batch.input_ids, last_ids, generator)
         out = torch.where((as_hole & hole.any(1))[:, None], hole, out)  # no pair (name_shuffle rows): as drawn
     return out
+
+
+def in_band(u: torch.Tensor, low: float, width: float) -> torch.Tensor:
+    """Rows whose draw `u` falls in [low, low + width): the mask bands share one draw per row,
+    stacked in a fixed order, so a band's rows do not depend on the shares after it."""
+    return (u >= low) & (u < low + width)
+
+
+def pair_mask(first: torch.Tensor, ids: torch.Tensor, last_ids: torch.Tensor, draw: torch.Tensor) -> torch.Tensor:
+    """Whole "First Last" pairs, each kept where `draw` holds at its first name."""
+    starts = pair_starts(first, ids, last_ids) & draw
+    pairs = starts.clone()
+    pairs[:, 1:] |= starts[:, :-1]
+    return pairs
 
 
 def one_hole(first: torch.Tensor, ids: torch.Tensor, last_ids: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
