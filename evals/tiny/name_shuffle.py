@@ -41,6 +41,7 @@ from dllm.evals.tiny.binding import end_of_turn_id, name_pairs
 from dllm.evals.tiny.data import (NAME_REPLACE_TASK, NAME_SHUFFLE_TASK, TRAINING_ONLY_TASKS, Example, batches,
                                   encode_examples)
 from dllm.evals.tiny.recall import name_token_ids
+from dllm.evals.tiny.optim import OPTIMIZERS, make_optimizer
 from dllm.evals.tiny.repeats import instance_repeat_mass
 from dllm.evals.tiny.schedule import lr_at
 
@@ -157,6 +158,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--long", action="store_true", help="add the long lists to the suite batches")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw", help="see optim.py")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if not 0.0 < args.share <= 1.0:
@@ -172,7 +174,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def fine_tune(args: argparse.Namespace) -> dict:
     import dllm
-    from dllm.evals.tiny.train import diffusion_loss, make_optimizer, save_weights
+    from dllm.evals.tiny.train import diffusion_loss, save_weights
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -186,7 +188,7 @@ def fine_tune(args: argparse.Namespace) -> dict:
     names = batches(name_task_examples(name_tasks, tok, eot, 12000, args.seed, tuple(args.lengths)), tok.pad_token_id, tok.eos_token_id, 3072, args.seed + 11,
                     task_weights={NAME_SHUFFLE_TASK: 1.0 - args.replace_share, NAME_REPLACE_TASK: args.replace_share})
     model.train().requires_grad_(True)
-    opt = make_optimizer(model, args.lr, weight_decay=0.1)
+    opt = make_optimizer(model, args.lr, 0.1, args.optimizer)
     generator, draws, start = torch.Generator().manual_seed(args.seed + 3), random.Random(args.seed + 5), time.perf_counter()
     for step in range(args.steps):
         for group in opt.param_groups:

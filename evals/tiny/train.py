@@ -95,6 +95,10 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   mask gradually (DiffuLLaMA). After an MQAR + list-ops causal stage it is the one conversion
   tried that kept part of the binding skill (Dream, decoded left to right; README).
 * The loss is normalised by the answer tokens in the whole batch rather than per example.
+* ``--optimizer muon`` (`optim.py`): Muon on the blocks' matrices, AdamW on the embeddings,
+  the head and the vectors, at the same learning rates. The first stage's causal phases
+  (``mqar:causal:600 list_ops,json_record,latin_square:causal:1800``, one thread) probe 71.4%
+  at step 1,200 and 92.2% at 2,400 against AdamW's 15.6% and 80.7%, at 8% fewer tokens/s.
 * bf16 autocast (``--precision``), fp32 master weights: 2.8x the fp32 throughput on
   AVX512-BF16 CPUs; the causal phase learns a little slower per step (0.22 vs 0.06 at
   step 1,200) but much faster per minute.
@@ -121,6 +125,7 @@ from dllm.evals.synthetic import make_corpus
 from dllm.evals.tiny.data import (CANVAS_MIX, LONG_CANVAS_MIX, TASK_WEIGHTS, TRAINING_ONLY_TASKS, batches, corrupt,
                                   encode_examples, first_name_mask)
 from dllm.evals.tiny.name_shuffle import name_task_examples
+from dllm.evals.tiny.optim import OPTIMIZERS, make_optimizer
 from dllm.evals.tiny.probe import Probe
 from dllm.evals.tiny.recall import (PAIRS, RECALL_TASK, directed_mask, name_token_ids, recall_accuracy,
                                    recall_batches, recall_probe_batch)
@@ -177,6 +182,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=100, help="warm-up steps of the first phase")
     p.add_argument("--phase-warmup", type=int, default=50, help="warm-up steps of every later phase")
     p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw",
+                   help="muon: Muon on the blocks' matrices, AdamW on the rest (optim.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--vocab-size", type=int, default=1024, help="BPE target (merges stop earlier on a small corpus)")
@@ -290,14 +297,6 @@ def init_weights(model: nn.Module, n_layers: int) -> None:
             continue
         std = 0.02 / math.sqrt(2 * n_layers) if name.endswith(("attn_out.weight", "ff_out.weight", "o_proj.weight", "down_proj.weight")) and "transformer.ff_out" not in name else 0.02
         nn.init.normal_(p, std=std)
-
-
-def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
-    """AdamW that decays the matrices only, not the norms' gains."""
-    decay = [p for p in model.parameters() if p.dim() > 1]
-    no_decay = [p for p in model.parameters() if p.dim() <= 1]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-                             lr=lr, betas=(0.9, 0.98))
 
 
 def save_weights(out: Path, model: nn.Module, config: dict, tokenizer, save_dtype: str) -> None:
@@ -433,7 +432,7 @@ def train(args: argparse.Namespace) -> dict:
     probe = Probe(tokenizer, config, probed, args.probe_n, offset=args.n_per_task,
                   dtype=torch.bfloat16 if args.precision == "bf16" else None) \
         if args.probe_every and probed else None
-    opt = make_optimizer(model, args.lr, args.weight_decay)
+    opt = make_optimizer(model, args.lr, args.weight_decay, args.optimizer)
     generator = torch.Generator().manual_seed(args.seed)
     recall_probe = recall_probe_batch(tokenizer, eot_id, args.seed + 10_000, tuple(args.mqar_pairs),
                                       backward=args.mqar_backward) \
