@@ -6,13 +6,13 @@ count uniform, then value uniform within it), subtraction ordered so the result 
 non-negative. Carries/borrows make later digits depend on earlier ones; the answer is still
 a deterministic function of the prompt, so a model that has learnt the carries is as immune
 to parallel decoding as on copy (the bundled tiny-llada: add 96-97%, sub 100% at every k up to 8;
-README).
+`evals/tiny/EXPERIMENTS.md`).
 
 Operands and result are written zero-padded to a fixed width (4 digits in, 5 out for a
 sum, 4 for a difference), so a digit's place is its position: the k-th digit from the right
 of the answer always sits a fixed distance from the k-th digits of the operands. With
 natural widths those distances depend on all three lengths, and the 2-layer tiny models
-stayed at 0-6% (README). Aligned digits are the standard remedy for small transformers
+stayed at 0-6% (`EXPERIMENTS.md`). Aligned digits are the standard remedy for small transformers
 (Lee et al., "Teaching Arithmetic to Small Transformers", arXiv 2307.03381, zero-padding;
 McLeish et al., arXiv 2405.17399, digit-position embeddings).
 

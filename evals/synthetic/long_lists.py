@@ -8,7 +8,7 @@ operation is the same; only the length differs. As in the short ops, first names
 list are pairwise distinct and so are last names (25-55 of the pools' 60 each). Until
 2026-11-24 long lists only had distinct full names, so a 55-name list repeated first names:
 copying it then needed each item's position, not only its names, which our 2-layer models
-did not learn (tiny-dream 0% on long_copy; the README's experiment log has both versions).
+did not learn (tiny-dream 0% on long_copy; the experiment log, `evals/tiny/EXPERIMENTS.md`, has both versions).
 
 Token budget, measured: a byte-level BPE of vocab 1000 trained on `make_corpus(2000)`
 learns every pool name as one token, so one item `"Amy Olsen", ` is 4 tokens

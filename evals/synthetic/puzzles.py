@@ -8,7 +8,7 @@ ParallelBench shuffles the rows and columns of it. The reference is what the tin
 train on: one rule a 2-layer model learns like `reverse`, where random squares would ask it
 to track the symbols already used in every row and column. A model trained so decodes one
 deterministic answer, so for it this task no longer stresses parallel decoding the way a
-many-answer target does (README).
+many-answer target does (`EXPERIMENTS.md`).
 
 Metric (as ParallelBench's, re-implemented): keep only output lines whose comma-separated
 cells (spaces stripped) are exactly the 4 symbols, take the first 4 such lines and require

@@ -181,7 +181,7 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
 
     The tiny models decode most name pairs last name first (`order.py`), and a first name must
     then be found from its shown last name; random masks over the whole answer rarely train
-    that state, and the lookup never formed from them (README: it forms at a share of 0.9-1.0
+    that state, and the lookup never formed from them (`EXPERIMENTS.md`: it forms at a share of 0.9-1.0
     within 700-2,200 steps and survives a later phase at 0.3).
 
     A further `name_share` of the same rows masks every name token in `name_ids` (first and
@@ -198,7 +198,7 @@ def first_name_mask(batch: Batch, first_ids: torch.Tensor, masked: torch.Tensor,
     state decides replace_random (the new name if and only if the answer lacks it), and random
     masks reach it in a few rows in a hundred. Holes go to the short list ops only
     (`HOLE_MAX_NAMES`): on a long list a hole is one item in 50 and the row's random or suffix
-    mask is what keeps the long lists (README: with holes in their rows too they fell 81 / 92 ->
+    mask is what keeps the long lists (`EXPERIMENTS.md`: with holes in their rows too they fell 81 / 92 ->
     70 / 82)."""
     first = batch.answer_region & torch.isin(batch.input_ids, first_ids)
     rows, names_per_row = batch.input_ids.shape[0], first.sum(1)

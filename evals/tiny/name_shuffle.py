@@ -3,7 +3,7 @@
 tiny-llada puts as much probability on names an answer already holds as on the others
 (`repeats.py`: 39% either way on shuffle), so its random ops write items twice. Fine-tuning
 on the random ops themselves, with random, names-only or whole-item masks, left that
-unchanged (README). This task is the same operation with the part that needs the bookkeeping
+unchanged (`EXPERIMENTS.md`). This task is the same operation with the part that needs the bookkeeping
 made dense: a shuffle of 6-10 *first names* in the list format (`shuffle: ["Ann", "Bob", ...]`
 -> `["Bob", "Ann", ...]`), trained under the masked-diffusion objective. Every masked name can
 only be one of the names not yet shown, and there is no last name to look it up from.
@@ -18,7 +18,7 @@ the new name exactly once, which tiny-llada does not track (`replace_completion`
 are also schedule tasks of `train.py` (`--task-weight name_shuffle=8`). The last output line
 is JSON: the suppression probe on the name shuffle (repeat mass, half the names shown,
 against all of them masked) and the replace-completion probe before and after, steps and
-minutes. Pilot of 2026-12-07 (README): 3,000 steps at share 0.9 took the shuffle repeat mass
+minutes. Pilot of 2026-12-07 (`EXPERIMENTS.md`): 3,000 steps at share 0.9 took the shuffle repeat mass
 from 39 to 4%; the shipped tiny-llada's fourth stage is this command with `--long`, after a
 long-list stage and before one with `name_shuffle` rows (README, "Bundled tiny models").
 """
@@ -119,7 +119,7 @@ def replace_completion(lm, limit: int = 32) -> tuple[float, float]:
     replaced one (both its names masked), the mean probability its first name gets of being the
     new name and of being the old one. A model that knows the replacement is still to be made puts
     it on the new name; the tiny-llada shipped until the seventeenth session gave 22 / 74, as at
-    any other slot, so greedy decoding copied the list unchanged (README, "The last hole")."""
+    any other slot, so greedy decoding copied the list unchanged (`EXPERIMENTS.md`, "The last hole")."""
     from dllm.evals.synthetic import get_tasks
     from dllm.models import aligned_logits
 

@@ -1,7 +1,7 @@
 """Decode order of name pairs: which half of a "First Last" pair a model commits first, and
 whether the pair it writes is one of the prompt's.
 
-A diagnostic for the list ops' failure mode (README): decoded greedily by confidence
+A diagnostic for the list ops' failure mode (`EXPERIMENTS.md`): decoded greedily by confidence
 (`low_confidence`, k tokens per step, the evaluation's blocks), the tiny models lay the
 skeleton, then commit some last names before their first names; a pair is then intact only
 if the model can find a first name from its last name (the backward lookup, `binding.py`).

@@ -28,7 +28,7 @@ class Probe:
     `block_length` None decodes in the sampler's default semi-AR blocks (32), as `dllm eval
     synthetic` and the README's bars do. Until 2026-11-24 the probe decoded the whole canvas
     as one block, which flattered the long lists: a Dream probed at 3 of 4 on each scored
-    0 / 3% in blocks of 32 (README)."""
+    0 / 3% in blocks of 32 (`EXPERIMENTS.md`)."""
 
     def __init__(self, tokenizer, config: dict, task_names: list[str], n: int, offset: int,
                  tokens_per_step: int = 2, dtype: torch.dtype | None = torch.bfloat16,

@@ -8,7 +8,7 @@ Zoology's MQAR (Arora et al., arXiv 2312.04927, §3) on the name tokens of the l
 replacement, each a first name followed by its last name. The loss is on the queried last
 names only: every one is an induction step (find the first name in the pairs, copy the token
 after it). Sort, shuffle and the random ops fail exactly there (right first names, wrong last
-names; see the README). The tiny models never learnt the step from the list ops, nor from a
+names; see `evals/tiny/EXPERIMENTS.md`). The tiny models never learnt the step from the list ops, nor from a
 one-query lookup task (13,500 steps at chance; a bare GPT was at chance after 4,000 too), but
 on MQAR, with 8 queries per row, a 2-layer d 128 model learns it causally within ~500 steps
 and it transfers: held-out one-query lookups rose to 91-99% with no lookup training. Under
@@ -98,7 +98,7 @@ def directed_mask(batch: Batch, masked: torch.Tensor, p: torch.Tensor, share: fl
 
     Random masks over both names rarely leave a first name masked beside its shown partner,
     and the backward lookup never formed from them in a mixed phase; eight backward lookups
-    per row grow it within ~100 steps (README)."""
+    per row grow it within ~100 steps (`EXPERIMENTS.md`)."""
     rows = batch.input_ids.shape[0]
     directed = torch.rand(rows, generator=generator) < share
     backward = torch.rand(rows, generator=generator) < 0.5

@@ -5,7 +5,7 @@ diffusion later uses.
 A `causal` phase trains LLaDA the shifted way (the logits at i - 1 score token i), while its
 diffusion phases score a masked token at its own position: a different circuit, and the
 bookkeeping the causal phase learnt (which names an answer already holds) did not survive the
-switch (README: `repeats.py` finds no repeat suppression in LLaDA at all, Dream's shifted
+switch (`EXPERIMENTS.md`: `repeats.py` finds no repeat suppression in LLaDA at all, Dream's shifted
 layout keeps it). Here each row is the clean sequence followed by one mask slot per scored
 position (every position from the batch's first target on), the slot given its token's RoPE
 position. The clean copy attends causally; slot i attends to the clean tokens before i and to

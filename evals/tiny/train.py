@@ -20,7 +20,7 @@ step count, on length-bucketed batches of its tasks. Two objectives (and a third
 3. ``masked_causal`` (LLaDA only, `slots.py`): the causal warm start in LLaDA's layout, each
    answer token scored at a mask slot in its own position that sees the clean tokens before
    it (Block Diffusion's two-copy layout with blocks of one token). Not in a shipped recipe
-   (README, "repeat suppression").
+   (`EXPERIMENTS.md`, "repeat suppression").
 
 Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU thread):
 
@@ -46,8 +46,8 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   on the name tokens grows the induction step in ~300 steps, which the list ops alone never
   grew (sort, shuffle and the random ops need it to pair each first name with its last
   name). With it the causal probe reached 90% in 5,000 steps against 65% in 8,000 without;
-  the diffusion phase after it still loses most of that (README), so the default schedule
-  does not include it (both shipped recipes do; README).
+  the diffusion phase after it still loses most of that (`EXPERIMENTS.md`), so the default schedule
+  does not include it (both shipped recipes do; `evals/tiny/EXPERIMENTS.md`).
 * ``mqar`` next to suite tasks in a phase (e.g. ``list_ops,mqar:diffusion:10000``): a
   ``--mqar-share`` of its batches are MQAR rows, whose queries under diffusion target both
   names (the lookup either way). After a causal MQAR stage this keeps the forward lookup
@@ -58,19 +58,19 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   queries' last names, or (half of them) all their first names. Random masks rarely leave a
   first name masked beside its shown last name; directed rows grew the backward lookup in
   MQAR within 200 steps (34.7 -> 89.2%, the log's ``backward`` probe), but it did not carry
-  over to the list ops (README), so no shipped recipe uses it.
+  over to the list ops (`EXPERIMENTS.md`), so no shipped recipe uses it.
 * ``--first-name-share`` (off by default): a share of the diffusion rows with names mask only
   their first names (each with the row's t), the rest of the answer shown: the state a
   confidence-ordered decode reaches after committing last names first (`order.py`). On the
   bundled tiny-llada, 700 steps at 1.0 then 1,500 at 0.3 (two phases of one run; with this
   flag, two ``--init-from`` runs) grew the backward lookup (binding first|all last 55.9 ->
   94.4% on sort) and kept the other ops; at 0.3 alone it did not form in 800 steps, and at 1.0 the other ops are lost. A run of that
-  kind inside the 45 minutes lost JSON (19%), whose rows hold a name too (README);
+  kind inside the 45 minutes lost JSON (19%), whose rows hold a name too (`EXPERIMENTS.md`);
   ``--first-name-min 2`` keeps the mask to rows with two or more names (the list ops), and the
   shipped tiny-llada's three-stage recipe uses it (JSON 99%, remove_random 99% at k = 1).
 * Training-only name tasks in a schedule phase (``name_shuffle``, ``name_replace``,
   `name_shuffle.py`), weighted with ``--task-weight``: shuffles of 6-10 first names grew the
-  used-item suppression the random ops need (README); the shipped tiny-llada keeps them at
+  used-item suppression the random ops need (`EXPERIMENTS.md`); the shipped tiny-llada keeps them at
   ``name_shuffle=8`` in its last stage so the suppression its name-shuffle stage grew is kept.
 * The schedule: the ten list ops, the JSON record and the Latin square causal, then the same
   tasks under masked diffusion. The diffusion phase reaches the causal phase's accuracy in
@@ -86,14 +86,14 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   states a left-to-right greedy decode visits. Adapting the causal list-op model at 0.5 was
   as good as random masks (held-out mean 49% vs 52% at step 2,500), so the default keeps
   LLaDA's objective; both shipped second stages use 0.3, which made the long lists end where
-  they should in blocks of 32 (README).
+  they should in blocks of 32 (`EXPERIMENTS.md`).
 * Arithmetic (``add,sub``) trains under diffusion only, in the fixed-width columns of
   `evals/synthetic/arith.py`: tiny-llada's diffusion phases take it (97 / 100% at k = 1).
   In natural widths diffusion stayed at 0% for 14,000 steps and causal phases at 0-6%
-  (README).
+  (`EXPERIMENTS.md`).
 * ``--anneal-steps`` (off by default): the first diffusion steps of a run open the causal
   mask gradually (DiffuLLaMA). After an MQAR + list-ops causal stage it is the one conversion
-  tried that kept part of the binding skill (Dream, decoded left to right; README).
+  tried that kept part of the binding skill (Dream, decoded left to right; `evals/tiny/EXPERIMENTS.md`).
 * The loss is normalised by the answer tokens in the whole batch rather than per example.
 * ``--optimizer muon`` (`optim.py`): Muon on the blocks' matrices, AdamW on the embeddings,
   the head and the vectors, at the same learning rates. The first stage's causal phases
