@@ -40,8 +40,8 @@ from dllm.evals.synthetic.pools import FIRST_NAMES
 from dllm.evals.tiny.binding import end_of_turn_id, name_pairs
 from dllm.evals.tiny.data import (NAME_REPLACE_TASK, NAME_SHUFFLE_TASK, TRAINING_ONLY_TASKS, Example, batches,
                                   encode_examples)
-from dllm.evals.tiny.recall import name_token_ids
 from dllm.evals.tiny.optim import OPTIMIZERS, make_optimizer
+from dllm.evals.tiny.recall import name_token_ids
 from dllm.evals.tiny.repeats import instance_repeat_mass
 from dllm.evals.tiny.schedule import lr_at
 

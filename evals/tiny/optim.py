@@ -49,14 +49,13 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float, kind: str =
     if kind not in OPTIMIZERS:
         raise ValueError(f"optimizer {kind!r}: choose one of {', '.join(OPTIMIZERS)}")
     named = list(model.named_parameters())
+    hidden = [p for name, p in named if kind == "muon" and is_hidden_matrix(name, p)]
+    taken = {id(p) for p in hidden}
+    matrices = [p for _, p in named if p.dim() > 1 and id(p) not in taken]
     vectors = [p for _, p in named if p.dim() <= 1]
-    if kind == "adamw":
-        matrices = [p for _, p in named if p.dim() > 1]
-        return torch.optim.AdamW([{"params": matrices, "weight_decay": weight_decay},
-                                  {"params": vectors, "weight_decay": 0.0}], lr=lr, betas=ADAM_BETAS)
-    hidden = [p for name, p in named if is_hidden_matrix(name, p)]
-    outer = [p for name, p in named if p.dim() > 1 and not is_hidden_matrix(name, p)]
-    muon = torch.optim.Muon(hidden, lr=lr, weight_decay=weight_decay, adjust_lr_fn="match_rms_adamw")
-    adamw = torch.optim.AdamW([{"params": outer, "weight_decay": weight_decay},
+    adamw = torch.optim.AdamW([{"params": matrices, "weight_decay": weight_decay},
                                {"params": vectors, "weight_decay": 0.0}], lr=lr, betas=ADAM_BETAS)
+    if not hidden:
+        return adamw
+    muon = torch.optim.Muon(hidden, lr=lr, weight_decay=weight_decay, adjust_lr_fn="match_rms_adamw")
     return HybridOptimizer([muon, adamw])

@@ -25,8 +25,8 @@ from dllm.evals.tiny.recall import RECALL_TASK
 OBJECTIVES = ("causal", "diffusion", "mixed", "masked_causal")  # masked_causal: LLaDA only (slots.py)
 # The plain first stage (two threads): the ten list ops, the JSON record and the Latin square,
 # a causal warm start then masked diffusion; the bundled models then add the long lists in a
-# diffusion stage at half the learning rate through `--init-from` (commands and held-out
-# numbers in `EXPERIMENTS.md`). Growing from copy a family at a time never got past copy + reverse,
+# diffusion stage at half the learning rate through `--init-from` (commands in the README,
+# held-out numbers in `EXPERIMENTS.md`). Growing from copy a family at a time never got past copy + reverse,
 # and the long lists in every phase from the start kept the diffusion phase at 0-1%.
 # Prepending `mqar:causal:600` lifts the causal probe from 65% (8,000 steps) to 90% (5,000);
 # both bundled models' first stages prepend it (tiny-llada also mixes MQAR into its diffusion

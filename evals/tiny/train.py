@@ -47,7 +47,7 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
   grew (sort, shuffle and the random ops need it to pair each first name with its last
   name). With it the causal probe reached 90% in 5,000 steps against 65% in 8,000 without;
   the diffusion phase after it still loses most of that (`EXPERIMENTS.md`), so the default schedule
-  does not include it (both shipped recipes do; `evals/tiny/EXPERIMENTS.md`).
+  does not include it (both shipped recipes do; README).
 * ``mqar`` next to suite tasks in a phase (e.g. ``list_ops,mqar:diffusion:10000``): a
   ``--mqar-share`` of its batches are MQAR rows, whose queries under diffusion target both
   names (the lookup either way). After a causal MQAR stage this keeps the forward lookup
@@ -98,7 +98,8 @@ Deviations from the papers, each measured (names copy, d 128, 2 layers, one CPU 
 * ``--optimizer muon`` (`optim.py`): Muon on the blocks' matrices, AdamW on the embeddings,
   the head and the vectors, at the same learning rates. The first stage's causal phases
   (``mqar:causal:600 list_ops,json_record,latin_square:causal:1800``, one thread) probe 71.4%
-  at step 1,200 and 92.2% at 2,400 against AdamW's 15.6% and 80.7%, at 8% fewer tokens/s.
+  at step 1,200 and 92.2% at 2,400 against AdamW's 15.6% and 80.7%, at 8% fewer tokens/s on
+  one thread (about 23k against 29k tokens/s on two).
 * bf16 autocast (``--precision``), fp32 master weights: 2.8x the fp32 throughput on
   AVX512-BF16 CPUs; the causal phase learns a little slower per step (0.22 vs 0.06 at
   step 1,200) but much faster per minute.
